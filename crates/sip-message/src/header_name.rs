@@ -1,0 +1,318 @@
+//! Header names: the well-known ones as an enum, compact forms, case-insensitive lookup.
+
+use std::fmt;
+
+macro_rules! header_names {
+    ($( $(#[$doc:meta])* $variant:ident => $canonical:literal $(, compact $compact:literal)? ; )*) => {
+        /// A header name. Known names are variants; anything else is [`HeaderName::Other`],
+        /// whose text stays in the message as it came.
+        ///
+        /// Names compare case-insensitively on the wire and compact forms (`v`, `f`, `i`,
+        /// ...) map to the same variant as the long form.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum HeaderName {
+            $( $(#[$doc])* $variant, )*
+            /// A header this crate has no name for; see the raw name on the field.
+            Other,
+        }
+
+        impl HeaderName {
+            /// Every known header name, in declaration order.
+            pub const ALL: &'static [HeaderName] = &[$(HeaderName::$variant,)*];
+
+            /// The canonical spelling (`"Via"`, `"Call-ID"`); `""` for [`HeaderName::Other`].
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $( HeaderName::$variant => $canonical, )*
+                    HeaderName::Other => "",
+                }
+            }
+
+            /// The compact form (RFC 3261 §7.3.3 and later RFCs), if the header has one.
+            pub const fn compact(self) -> Option<char> {
+                match self {
+                    $( $( HeaderName::$variant => Some($compact), )? )*
+                    _ => None,
+                }
+            }
+
+            /// Canonical names with their variants, in declaration order.
+            const TABLE: &'static [(&'static str, HeaderName)] = &[$(($canonical, HeaderName::$variant),)*];
+
+            fn from_compact(c: u8) -> HeaderName {
+                match c.to_ascii_lowercase() as char {
+                    $( $( $compact => HeaderName::$variant, )? )*
+                    _ => HeaderName::Other,
+                }
+            }
+        }
+    };
+}
+
+header_names! {
+    /// `Accept` (RFC 3261 §20.1).
+    Accept => "Accept";
+    /// `Accept-Contact` (RFC 3841).
+    AcceptContact => "Accept-Contact", compact 'a';
+    /// `Accept-Encoding` (RFC 3261 §20.2).
+    AcceptEncoding => "Accept-Encoding";
+    /// `Accept-Language` (RFC 3261 §20.3).
+    AcceptLanguage => "Accept-Language";
+    /// `Alert-Info` (RFC 3261 §20.4).
+    AlertInfo => "Alert-Info";
+    /// `Allow` (RFC 3261 §20.5).
+    Allow => "Allow";
+    /// `Allow-Events` (RFC 6665).
+    AllowEvents => "Allow-Events", compact 'u';
+    /// `Authentication-Info` (RFC 3261 §20.6).
+    AuthenticationInfo => "Authentication-Info";
+    /// `Authorization` (RFC 3261 §20.7).
+    Authorization => "Authorization";
+    /// `Call-ID` (RFC 3261 §20.8).
+    CallId => "Call-ID", compact 'i';
+    /// `Call-Info` (RFC 3261 §20.9).
+    CallInfo => "Call-Info";
+    /// `Contact` (RFC 3261 §20.10).
+    Contact => "Contact", compact 'm';
+    /// `Content-Disposition` (RFC 3261 §20.11).
+    ContentDisposition => "Content-Disposition";
+    /// `Content-Encoding` (RFC 3261 §20.12).
+    ContentEncoding => "Content-Encoding", compact 'e';
+    /// `Content-Language` (RFC 3261 §20.13).
+    ContentLanguage => "Content-Language";
+    /// `Content-Length` (RFC 3261 §20.14).
+    ContentLength => "Content-Length", compact 'l';
+    /// `Content-Type` (RFC 3261 §20.15).
+    ContentType => "Content-Type", compact 'c';
+    /// `CSeq` (RFC 3261 §20.16).
+    CSeq => "CSeq";
+    /// `Date` (RFC 3261 §20.17).
+    Date => "Date";
+    /// `Error-Info` (RFC 3261 §20.18).
+    ErrorInfo => "Error-Info";
+    /// `Event` (RFC 6665).
+    Event => "Event", compact 'o';
+    /// `Expires` (RFC 3261 §20.19).
+    Expires => "Expires";
+    /// `From` (RFC 3261 §20.20).
+    From => "From", compact 'f';
+    /// `Identity` (RFC 8224).
+    Identity => "Identity", compact 'y';
+    /// `Identity-Info` (RFC 4474, obsolete).
+    IdentityInfo => "Identity-Info", compact 'n';
+    /// `In-Reply-To` (RFC 3261 §20.21).
+    InReplyTo => "In-Reply-To";
+    /// `Max-Forwards` (RFC 3261 §20.22).
+    MaxForwards => "Max-Forwards";
+    /// `MIME-Version` (RFC 3261 §20.24).
+    MimeVersion => "MIME-Version";
+    /// `Min-Expires` (RFC 3261 §20.23).
+    MinExpires => "Min-Expires";
+    /// `Min-SE` (RFC 4028).
+    MinSe => "Min-SE";
+    /// `Organization` (RFC 3261 §20.25).
+    Organization => "Organization";
+    /// `P-Asserted-Identity` (RFC 3325).
+    PAssertedIdentity => "P-Asserted-Identity";
+    /// `Path` (RFC 3327).
+    Path => "Path";
+    /// `Priority` (RFC 3261 §20.26).
+    Priority => "Priority";
+    /// `Privacy` (RFC 3323).
+    Privacy => "Privacy";
+    /// `Proxy-Authenticate` (RFC 3261 §20.27).
+    ProxyAuthenticate => "Proxy-Authenticate";
+    /// `Proxy-Authorization` (RFC 3261 §20.28).
+    ProxyAuthorization => "Proxy-Authorization";
+    /// `Proxy-Require` (RFC 3261 §20.29).
+    ProxyRequire => "Proxy-Require";
+    /// `RAck` (RFC 3262).
+    RAck => "RAck";
+    /// `Reason` (RFC 3326).
+    Reason => "Reason";
+    /// `Record-Route` (RFC 3261 §20.30).
+    RecordRoute => "Record-Route";
+    /// `Refer-To` (RFC 3515).
+    ReferTo => "Refer-To", compact 'r';
+    /// `Referred-By` (RFC 3892).
+    ReferredBy => "Referred-By", compact 'b';
+    /// `Reject-Contact` (RFC 3841).
+    RejectContact => "Reject-Contact", compact 'j';
+    /// `Replaces` (RFC 3891).
+    Replaces => "Replaces";
+    /// `Reply-To` (RFC 3261 §20.31).
+    ReplyTo => "Reply-To";
+    /// `Request-Disposition` (RFC 3841).
+    RequestDisposition => "Request-Disposition", compact 'd';
+    /// `Require` (RFC 3261 §20.32).
+    Require => "Require";
+    /// `Retry-After` (RFC 3261 §20.33).
+    RetryAfter => "Retry-After";
+    /// `Route` (RFC 3261 §20.34).
+    Route => "Route";
+    /// `RSeq` (RFC 3262).
+    RSeq => "RSeq";
+    /// `Server` (RFC 3261 §20.35).
+    Server => "Server";
+    /// `Service-Route` (RFC 3608).
+    ServiceRoute => "Service-Route";
+    /// `Session-Expires` (RFC 4028).
+    SessionExpires => "Session-Expires", compact 'x';
+    /// `SIP-ETag` (RFC 3903).
+    SipETag => "SIP-ETag";
+    /// `SIP-If-Match` (RFC 3903).
+    SipIfMatch => "SIP-If-Match";
+    /// `Subject` (RFC 3261 §20.36).
+    Subject => "Subject", compact 's';
+    /// `Subscription-State` (RFC 6665).
+    SubscriptionState => "Subscription-State";
+    /// `Supported` (RFC 3261 §20.37).
+    Supported => "Supported", compact 'k';
+    /// `Timestamp` (RFC 3261 §20.38).
+    Timestamp => "Timestamp";
+    /// `To` (RFC 3261 §20.39).
+    To => "To", compact 't';
+    /// `Unsupported` (RFC 3261 §20.40).
+    Unsupported => "Unsupported";
+    /// `User-Agent` (RFC 3261 §20.41).
+    UserAgent => "User-Agent";
+    /// `Via` (RFC 3261 §20.42).
+    Via => "Via", compact 'v';
+    /// `Warning` (RFC 3261 §20.43).
+    Warning => "Warning";
+    /// `WWW-Authenticate` (RFC 3261 §20.44).
+    WwwAuthenticate => "WWW-Authenticate";
+}
+
+/// Longest known name we look up through the buckets.
+const MAX_LEN: usize = 24;
+/// Candidates per (length, first letter) bucket.
+const PER_BUCKET: usize = 3;
+
+/// Buckets of `TABLE` indices (plus one; 0 is empty) keyed by name length and the
+/// lowercased first letter, so a lookup compares against one or two names at most.
+static BUCKETS: [[u8; PER_BUCKET]; (MAX_LEN + 1) * 26] = {
+    let mut b = [[0u8; PER_BUCKET]; (MAX_LEN + 1) * 26];
+    let t = HeaderName::TABLE;
+    let mut i = 0;
+    while i < t.len() {
+        let name = t[i].0.as_bytes();
+        assert!(name.len() <= MAX_LEN && name[0].is_ascii_alphabetic());
+        let key = name.len() * 26 + (name[0].to_ascii_lowercase() - b'a') as usize;
+        let mut j = 0;
+        while b[key][j] != 0 {
+            j += 1;
+            assert!(j < PER_BUCKET, "header name bucket overflow");
+        }
+        b[key][j] = (i + 1) as u8;
+        i += 1;
+    }
+    b
+};
+
+impl HeaderName {
+    /// Looks a name up case-insensitively, long or compact form. Unknown names give
+    /// [`HeaderName::Other`].
+    #[inline]
+    pub fn from_bytes(name: &[u8]) -> HeaderName {
+        let n = name.len();
+        if n == 1 {
+            return HeaderName::from_compact(name[0]);
+        }
+        if n == 0 || n > MAX_LEN || !name[0].is_ascii_alphabetic() {
+            return HeaderName::Other;
+        }
+        let key = n * 26 + (name[0].to_ascii_lowercase() - b'a') as usize;
+        for &idx in &BUCKETS[key] {
+            if idx == 0 {
+                break;
+            }
+            let (canonical, h) = HeaderName::TABLE[idx as usize - 1];
+            // Canonical names hold letters, digits and '-': a byte matches when equal,
+            // or when the canonical byte is a letter and this is its other case.
+            let same = canonical
+                .bytes()
+                .zip(name)
+                .all(|(c, &b)| c == b || (c ^ 0x20 == b && c.is_ascii_alphabetic()));
+            if same {
+                return h;
+            }
+        }
+        HeaderName::Other
+    }
+
+    /// Whether two header name texts denote the same header (case, compact forms).
+    pub fn same_name(a: &str, b: &str) -> bool {
+        let (na, nb) = (HeaderName::from_bytes(a.as_bytes()), HeaderName::from_bytes(b.as_bytes()));
+        if na == HeaderName::Other || nb == HeaderName::Other {
+            a.eq_ignore_ascii_case(b)
+        } else {
+            na == nb
+        }
+    }
+}
+
+impl std::str::FromStr for HeaderName {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(HeaderName::from_bytes(s.as_bytes()))
+    }
+}
+
+impl fmt::Display for HeaderName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_compact_form() {
+        let pairs = [
+            ('i', HeaderName::CallId),
+            ('m', HeaderName::Contact),
+            ('e', HeaderName::ContentEncoding),
+            ('l', HeaderName::ContentLength),
+            ('f', HeaderName::From),
+            ('t', HeaderName::To),
+            ('v', HeaderName::Via),
+            ('c', HeaderName::ContentType),
+            ('k', HeaderName::Supported),
+            ('s', HeaderName::Subject),
+            ('o', HeaderName::Event),
+            ('u', HeaderName::AllowEvents),
+            ('r', HeaderName::ReferTo),
+            ('b', HeaderName::ReferredBy),
+            ('x', HeaderName::SessionExpires),
+            ('y', HeaderName::Identity),
+            ('a', HeaderName::AcceptContact),
+            ('d', HeaderName::RequestDisposition),
+            ('j', HeaderName::RejectContact),
+            ('n', HeaderName::IdentityInfo),
+        ];
+        for (c, name) in pairs {
+            assert_eq!(HeaderName::from_bytes(&[c as u8]), name);
+            assert_eq!(HeaderName::from_bytes(&[c.to_ascii_uppercase() as u8]), name);
+            assert_eq!(name.compact(), Some(c));
+        }
+        assert_eq!(HeaderName::from_bytes(b"z"), HeaderName::Other);
+    }
+
+    #[test]
+    fn long_forms_case_insensitive() {
+        for &name in HeaderName::ALL {
+            let s = name.as_str();
+            assert_eq!(HeaderName::from_bytes(s.as_bytes()), name, "{s}");
+            assert_eq!(HeaderName::from_bytes(s.to_uppercase().as_bytes()), name);
+            assert_eq!(HeaderName::from_bytes(s.to_lowercase().as_bytes()), name);
+        }
+        assert_eq!(HeaderName::from_bytes(b"MaX-fOrWaRdS"), HeaderName::MaxForwards);
+        assert_eq!(HeaderName::from_bytes(b"C%6Fntact"), HeaderName::Other);
+        assert!(HeaderName::same_name("v", "VIA"));
+        assert!(HeaderName::same_name("X-Foo", "x-foo"));
+    }
+}

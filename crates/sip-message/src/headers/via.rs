@@ -1,0 +1,330 @@
+//! The Via header (RFC 3261 §20.42, RFC 3581 `rport`).
+
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::error::{SyntaxError, SyntaxErrorKind};
+use crate::headers::TypedHeader;
+use crate::lex;
+use crate::params::{ParamStyle, Params, parse_params};
+use crate::span::Span;
+use crate::uri::{HostKind, host_ip, parse_host, parse_port};
+
+/// The spans of a parsed Via value; the typed view is [`Via`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ViaData {
+    pub(crate) all: Span,
+    pub(crate) protocol: Span,
+    pub(crate) version: Span,
+    pub(crate) transport: Span,
+    pub(crate) host: Span,
+    pub(crate) host_kind: HostKind,
+    pub(crate) port: Option<u16>,
+    pub(crate) sent_by: Span,
+    pub(crate) params: Span,
+    pub(crate) branch: Option<Span>,
+}
+
+/// The `rport` parameter (RFC 3581): asked for (flag) or filled in by the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rport {
+    /// `;rport` without a value: the client asks the server to fill it in.
+    Requested,
+    /// `;rport=5060`: the source port the server saw.
+    Port(u16),
+}
+
+/// One Via value: `SIP/2.0/UDP host:port;branch=z9hG4bK...;received=...;rport`.
+#[derive(Clone, Copy)]
+pub struct Via<'a> {
+    base: &'a str,
+    d: ViaData,
+}
+
+/// The magic cookie that starts RFC 3261 branch IDs.
+pub const BRANCH_MAGIC_COOKIE: &str = "z9hG4bK";
+
+impl<'a> Via<'a> {
+    pub(crate) fn from_data(base: &'a str, d: ViaData) -> Via<'a> {
+        Via { base, d }
+    }
+
+    /// The value as written.
+    pub fn as_str(&self) -> &'a str {
+        self.d.all.of(self.base)
+    }
+
+    /// The protocol name (`SIP`).
+    pub fn protocol(&self) -> &'a str {
+        self.d.protocol.of(self.base)
+    }
+
+    /// The protocol version (`2.0`).
+    pub fn version(&self) -> &'a str {
+        self.d.version.of(self.base)
+    }
+
+    /// The transport token as written (`UDP`, `TCP`, `TLS`, `SCTP`, `WS`, ...).
+    pub fn transport(&self) -> &'a str {
+        self.d.transport.of(self.base)
+    }
+
+    /// The sent-by host as written (IPv6 with brackets).
+    pub fn host(&self) -> &'a str {
+        self.d.host.of(self.base)
+    }
+
+    /// Whether the sent-by host is a name, an IPv4 or an IPv6 address.
+    pub fn host_kind(&self) -> HostKind {
+        self.d.host_kind
+    }
+
+    /// The sent-by host as an IP address, when it is one.
+    pub fn host_ip(&self) -> Option<IpAddr> {
+        host_ip(self.host(), self.d.host_kind)
+    }
+
+    /// The sent-by port, if given.
+    pub fn port(&self) -> Option<u16> {
+        self.d.port
+    }
+
+    /// The parameters after sent-by.
+    pub fn params(&self) -> Params<'a> {
+        Params::new(self.d.params.of(self.base))
+    }
+
+    /// One parameter by name; `Some(None)` for a flag.
+    pub fn param(&self, name: &str) -> Option<Option<&'a str>> {
+        self.params().get(name)
+    }
+
+    /// The `branch` parameter.
+    pub fn branch(&self) -> Option<&'a str> {
+        self.d.branch.map(|s| s.of(self.base))
+    }
+
+    /// Whether the branch starts with the RFC 3261 magic cookie (and has more after it),
+    /// so that RFC 3261 transaction matching applies rather than RFC 2543's.
+    pub fn has_rfc3261_branch(&self) -> bool {
+        self.branch()
+            .is_some_and(|b| b.len() > BRANCH_MAGIC_COOKIE.len() && b.starts_with(BRANCH_MAGIC_COOKIE))
+    }
+
+    /// The `received` parameter (the source address the next hop saw), brackets removed.
+    pub fn received(&self) -> Option<&'a str> {
+        self.param("received")
+            .flatten()
+            .map(|v| v.trim_start_matches('[').trim_end_matches(']'))
+    }
+
+    /// The `received` parameter as an IP address.
+    pub fn received_ip(&self) -> Option<IpAddr> {
+        self.received().and_then(|r| {
+            r.parse()
+                .ok()
+                .or_else(|| crate::uri::parse_ipv6(r).map(IpAddr::V6))
+        })
+    }
+
+    /// The `rport` parameter.
+    pub fn rport(&self) -> Option<Rport> {
+        self.param("rport").map(|v| match v.and_then(|p| p.parse().ok()) {
+            Some(p) => Rport::Port(p),
+            None => Rport::Requested,
+        })
+    }
+
+    /// The `maddr` parameter.
+    pub fn maddr(&self) -> Option<&'a str> {
+        self.param("maddr").flatten()
+    }
+
+    /// The `ttl` parameter.
+    pub fn ttl(&self) -> Option<u8> {
+        self.param("ttl").flatten().and_then(|v| v.parse().ok())
+    }
+
+    /// The sent-by as written: `host` or `host:port`.
+    pub fn sent_by(&self) -> &'a str {
+        self.d.sent_by.of(self.base)
+    }
+}
+
+impl PartialEq for Via<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.protocol() == other.protocol()
+            && self.version() == other.version()
+            && self.transport() == other.transport()
+            && self.host() == other.host()
+            && self.port() == other.port()
+            && self.params().eq(other.params())
+    }
+}
+
+impl fmt::Debug for Via<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Via")
+            .field("transport", &self.transport())
+            .field("host", &self.host())
+            .field("port", &self.port())
+            .field("params", &self.params().as_str())
+            .finish()
+    }
+}
+
+impl fmt::Display for Via<'_> {
+    /// Canonical form: `SIP/2.0/UDP host:port;name=value`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{}/{} {}",
+            self.protocol(),
+            self.version(),
+            self.transport(),
+            self.host()
+        )?;
+        if let Some(p) = self.port() {
+            write!(f, ":{p}")?;
+        }
+        for p in self.params() {
+            write!(f, ";{}", p.name)?;
+            if let Some(v) = p.value {
+                write!(f, "={v}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'a> TypedHeader<'a> for Via<'a> {
+    const LIST: bool = true;
+
+    fn parse_at(base: &'a str, pos: usize, end: usize) -> Result<(Self, usize), SyntaxError> {
+        let (d, e) = parse_via(base.as_bytes(), pos, end)?;
+        Ok((Via { base, d }, e))
+    }
+}
+
+fn need_token(s: &[u8], p: usize, end: usize, what: &'static str) -> Result<usize, SyntaxError> {
+    lex::token(s, p, end).ok_or(SyntaxError::expected(what, p))
+}
+
+/// Parses one via-parm at `pos`, stopping before `,` or at `end`.
+pub(crate) fn parse_via(s: &[u8], pos: usize, end: usize) -> Result<(ViaData, usize), SyntaxError> {
+    let start = lex::skip_lws(s, pos, end);
+    let mut d = ViaData::default();
+    let pe = need_token(s, start, end, "protocol name")?;
+    d.protocol = Span::new(start, pe);
+    let v = lex::sep(s, pe, end, b'/').ok_or(SyntaxError::expected("'/'", pe))?;
+    let ve = need_token(s, v, end, "protocol version")?;
+    d.version = Span::new(v, ve);
+    let t = lex::sep(s, ve, end, b'/').ok_or(SyntaxError::expected("'/'", ve))?;
+    let te = need_token(s, t, end, "transport")?;
+    d.transport = Span::new(t, te);
+    let h = lex::skip_lws(s, te, end);
+    if h == te {
+        return Err(SyntaxError::expected("white space before sent-by", te));
+    }
+    let (host, kind, mut q) = parse_host(s, h, end)?;
+    d.host = host;
+    d.host_kind = kind;
+    if let Some(p) = lex::sep(s, q, end, b':') {
+        let (port, e) = parse_port(s, p, end)?;
+        d.port = Some(port);
+        q = e;
+    }
+    d.sent_by = Span::new(h, q);
+    let mut branch = None;
+    let (params, e) = parse_params(s, q, end, ParamStyle::Header, |name, value| {
+        let n = &s[name.start()..name.end()];
+        let val = value.map(|v| &s[v.start()..v.end()]);
+        if lex::eq_ic(n, b"branch") {
+            let v = value.ok_or(SyntaxError::expected("branch value", name.end()))?;
+            if !s[v.start()..v.end()].iter().all(|&b| lex::TOKEN[b as usize]) {
+                return Err(SyntaxError::new(SyntaxErrorKind::BadChar, v.start()));
+            }
+            branch = Some(v);
+        } else if lex::eq_ic(n, b"rport") {
+            if let Some(v) = val {
+                if lex::parse_u64(v).is_none_or(|p| p > 65535) {
+                    return Err(SyntaxError::new(SyntaxErrorKind::BadPort, name.end()));
+                }
+            }
+        } else if lex::eq_ic(n, b"ttl") {
+            if val.and_then(lex::parse_u64).is_none_or(|t| t > 255) {
+                return Err(SyntaxError::new(SyntaxErrorKind::BadNumber, name.end()));
+            }
+        } else if lex::eq_ic(n, b"received") || lex::eq_ic(n, b"maddr") {
+            if value.is_none() {
+                return Err(SyntaxError::expected("parameter value", name.end()));
+            }
+        }
+        Ok(())
+    })?;
+    d.params = params;
+    d.branch = branch;
+    d.all = Span::new(start, e);
+    Ok((d, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folded_and_spaced() {
+        let v = Via::parse("SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;branch=390skdjuw").unwrap();
+        assert_eq!(v.protocol(), "SIP");
+        assert_eq!(v.transport(), "UDP");
+        assert_eq!(v.host(), "192.0.2.2");
+        assert_eq!(v.host_kind(), HostKind::Ipv4);
+        assert_eq!(v.branch(), Some("390skdjuw"));
+        assert!(!v.has_rfc3261_branch());
+    }
+
+    #[test]
+    fn parameters() {
+        let v = Via::parse(
+            "SIP/2.0/UDP [2001:db8::9:1]:6050;branch=z9hG4bKas3;received=[2001:db8::9:255];rport=5070;ttl=16;maddr=224.2.0.1",
+        )
+        .unwrap();
+        assert_eq!(v.port(), Some(6050));
+        assert!(v.has_rfc3261_branch());
+        assert_eq!(v.received(), Some("2001:db8::9:255"));
+        assert_eq!(v.received_ip(), Some("2001:db8::9:255".parse().unwrap()));
+        assert_eq!(v.rport(), Some(Rport::Port(5070)));
+        assert_eq!(v.ttl(), Some(16));
+        assert_eq!(v.maddr(), Some("224.2.0.1"));
+        assert_eq!(v.sent_by(), "[2001:db8::9:1]:6050");
+        let v = Via::parse("SIP/2.0/TCP client.example.com;rport;branch=z9hG4bK").unwrap();
+        assert_eq!(v.rport(), Some(Rport::Requested));
+        assert!(!v.has_rfc3261_branch());
+        assert_eq!(v.sent_by(), "client.example.com");
+    }
+
+    #[test]
+    fn rejects() {
+        for bad in [
+            "SIP/2.0/UDP 192.0.2.15;;,;,,",
+            "SIP/2.0/UDP",
+            "SIP/2.0/UDPhost",
+            "SIP/2.0 host",
+            "SIP/2.0/UDP host:99999",
+            "SIP/2.0/UDP host;rport=70000",
+            "SIP/2.0/UDP host;ttl=256",
+            "SIP/2.0/UDP host;branch",
+            "SIP/2.0/UDP host;received",
+        ] {
+            assert!(Via::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn display_round_trip() {
+        let v = Via::parse("SIP / 2.0 / TCP spindle.example.com : 5061 ; branch = z9hG4bK9ikj8 ; rport").unwrap();
+        let s = v.to_string();
+        assert_eq!(s, "SIP/2.0/TCP spindle.example.com:5061;branch=z9hG4bK9ikj8;rport");
+        assert_eq!(Via::parse(&s).unwrap(), v);
+    }
+}

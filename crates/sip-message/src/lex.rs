@@ -1,0 +1,351 @@
+//! Character classes and small scanners shared by every parser in the crate.
+//!
+//! Scanners take a byte slice and a position and return the position after what
+//! they matched; they never allocate. Positions are `usize` offsets into the slice
+//! given, so the same scanner serves a whole message head and a lone header value.
+
+use crate::span::Span;
+
+const fn table(chars: &[u8], alnum: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    if alnum {
+        let mut c = b'0';
+        while c <= b'9' {
+            t[c as usize] = true;
+            c += 1;
+        }
+        c = b'a';
+        while c <= b'z' {
+            t[c as usize] = true;
+            t[(c - 32) as usize] = true;
+            c += 1;
+        }
+    }
+    let mut i = 0;
+    while i < chars.len() {
+        t[chars[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+/// RFC 3261 `token`: alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~".
+pub(crate) static TOKEN: [bool; 256] = table(b"-.!%*_+`'~", true);
+/// RFC 3261 `word` (Call-ID): token chars plus `()<>:\"/[]?{}`.
+pub(crate) static WORD: [bool; 256] = table(b"-.!%*_+`'~()<>:\\\"/[]?{}", true);
+/// Characters of a SIP URI user part (unreserved / user-unreserved; escapes apart).
+pub(crate) static USER: [bool; 256] = table(b"-_.!~*'()&=+$,;?/", true);
+/// Characters of a SIP URI password (`%` checked apart).
+pub(crate) static PASSWORD: [bool; 256] = table(b"-_.!~*'()&=+$,", true);
+/// `paramchar` of URI parameters (`%` checked apart).
+pub(crate) static PARAMCHAR: [bool; 256] = table(b"-_.!~*'()[]/:&+$", true);
+/// `hname` / `hvalue` characters of URI headers (`%` checked apart).
+pub(crate) static HNV: [bool; 256] = table(b"-_.!~*'()[]/?:+$", true);
+/// Host name characters (liberal: underscore is accepted, as real networks use it).
+pub(crate) static HOSTNAME: [bool; 256] = table(b"-._", true);
+/// Characters of a generic parameter value that is not quoted: token plus host punctuation.
+pub(crate) static GEN_VALUE: [bool; 256] = table(b"-.!%*_+`'~:[]", true);
+/// Characters of an opaque absolute URI (RFC 3986 reserved + unreserved + `%`).
+pub(crate) static URIC: [bool; 256] = table(b"-_.!~*'();/?:@&=+$,%[]#", true);
+/// `scheme` characters after the first letter.
+pub(crate) static SCHEME: [bool; 256] = table(b"+-.", true);
+
+/// Whether `b` is SP or HTAB.
+#[inline]
+pub(crate) fn is_wsp(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// Finds the first byte below 0x20 (a control character, CR, LF or HTAB) in
+/// `s[i..end]`, eight bytes at a time; returns `end` when there is none.
+#[inline]
+pub(crate) fn find_ctl(s: &[u8], mut i: usize, end: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while i + 8 <= end {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[i..i + 8]);
+        let x = u64::from_le_bytes(w);
+        // Bytes below 0x20 (the classic "has less than" test; bytes >= 0x80 never match
+        // because their high bit is set in x). The lowest flagged byte is exact: a
+        // borrow only disturbs the bytes above it.
+        let hits = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < end && s[i] >= 0x20 {
+        i += 1;
+    }
+    i
+}
+
+/// Skips linear white space: SP, HTAB and folded line breaks (CRLF or LF followed by SP/HTAB).
+#[inline(always)]
+pub(crate) fn skip_lws(s: &[u8], mut pos: usize, end: usize) -> usize {
+    if pos < end && s[pos] > b' ' {
+        return pos;
+    }
+    while pos < end {
+        match s[pos] {
+            b' ' | b'\t' => pos += 1,
+            b'\r' if pos + 2 < end && s[pos + 1] == b'\n' && is_wsp(s[pos + 2]) => pos += 3,
+            b'\n' if pos + 1 < end && is_wsp(s[pos + 1]) => pos += 2,
+            _ => break,
+        }
+    }
+    pos
+}
+
+/// Skips characters of a class; returns the first position not in it.
+#[inline]
+pub(crate) fn skip_class(s: &[u8], pos: usize, end: usize, class: &[bool; 256]) -> usize {
+    match s[pos..end].iter().position(|&b| !class[b as usize]) {
+        Some(o) => pos + o,
+        None => end,
+    }
+}
+
+/// Skips characters of a class and `%HH` escapes (the class must not contain `%`).
+/// A `%` without two hex digits after it is an error at its position.
+#[inline]
+pub(crate) fn skip_escaped(
+    s: &[u8],
+    mut pos: usize,
+    end: usize,
+    class: &[bool; 256],
+) -> Result<usize, usize> {
+    loop {
+        pos = skip_class(s, pos, end, class);
+        if pos < end && s[pos] == b'%' {
+            if pos + 2 < end && s[pos + 1].is_ascii_hexdigit() && s[pos + 2].is_ascii_hexdigit() {
+                pos += 3;
+                continue;
+            }
+            return Err(pos);
+        }
+        return Ok(pos);
+    }
+}
+
+/// Scans a token; `None` when none starts at `pos`.
+#[inline]
+pub(crate) fn token(s: &[u8], pos: usize, end: usize) -> Option<usize> {
+    let e = skip_class(s, pos, end, &TOKEN);
+    (e > pos).then_some(e)
+}
+
+/// Scans a quoted string starting at the opening `"` at `pos`; returns the position after
+/// the closing quote. Quoted pairs (`\` + any byte but CR/LF) are allowed; an
+/// unterminated string or a backslash at the end gives `Err(position)`.
+pub(crate) fn quoted_string(s: &[u8], pos: usize, end: usize) -> Result<usize, usize> {
+    debug_assert!(pos < end && s[pos] == b'"');
+    let mut i = pos + 1;
+    while let Some(o) = memchr::memchr2(b'"', b'\\', &s[i..end]) {
+        let q = i + o;
+        if s[q] == b'"' {
+            return Ok(q + 1);
+        }
+        if q + 1 >= end || s[q + 1] == b'\r' || s[q + 1] == b'\n' {
+            return Err(q);
+        }
+        i = q + 2;
+    }
+    Err(pos)
+}
+
+/// Skips `SWS c SWS` and returns the position after it, or `None` when `c` is not next.
+#[inline]
+pub(crate) fn sep(s: &[u8], pos: usize, end: usize, c: u8) -> Option<usize> {
+    let p = skip_lws(s, pos, end);
+    if p < end && s[p] == c {
+        Some(skip_lws(s, p + 1, end))
+    } else {
+        None
+    }
+}
+
+/// Checks `%HH` escapes in `s[span]`: every `%` must be followed by two hex digits.
+/// Returns the offset of the first bad `%`.
+pub(crate) fn check_escapes(s: &[u8], start: usize, end: usize) -> Result<(), usize> {
+    let mut i = start;
+    while let Some(off) = memchr::memchr(b'%', &s[i..end]) {
+        let p = i + off;
+        if p + 2 >= end || !(s[p + 1].is_ascii_hexdigit() && s[p + 2].is_ascii_hexdigit()) {
+            return Err(p);
+        }
+        i = p + 3;
+    }
+    Ok(())
+}
+
+/// Parses ASCII decimal digits into a `u64`, refusing overflow and empty input.
+#[inline]
+pub(crate) fn parse_u64(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &b in s {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(v)
+}
+
+/// Parses ASCII decimal digits into a `u32` (leading zeros allowed), refusing overflow.
+#[inline]
+pub(crate) fn parse_u32(s: &[u8]) -> Option<u32> {
+    parse_u64(s).and_then(|v| u32::try_from(v).ok())
+}
+
+/// Case-insensitive ASCII comparison.
+#[inline]
+pub(crate) fn eq_ic(a: &[u8], b: &[u8]) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// Trims SP/HTAB/CR/LF at both ends of `s[start..end]`.
+#[inline]
+pub(crate) fn trim(s: &[u8], mut start: usize, mut end: usize) -> Span {
+    if start < end && s[start] > b' ' && s[end - 1] > b' ' {
+        return Span::new(start, end);
+    }
+    while start < end && matches!(s[start], b' ' | b'\t' | b'\r' | b'\n') {
+        start += 1;
+    }
+    while end > start && matches!(s[end - 1], b' ' | b'\t' | b'\r' | b'\n') {
+        end -= 1;
+    }
+    Span::new(start, end)
+}
+
+/// Removes the quotes and quoted-pair backslashes of a quoted string; other text is
+/// returned as it is. Borrows when there is nothing to unescape.
+pub fn unquote(s: &str) -> std::borrow::Cow<'_, str> {
+    let b = s.as_bytes();
+    if b.len() >= 2 && b[0] == b'"' && b[b.len() - 1] == b'"' {
+        let inner = &s[1..s.len() - 1];
+        if !inner.contains('\\') {
+            return std::borrow::Cow::Borrowed(inner);
+        }
+        let mut out = String::with_capacity(inner.len());
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// Writes `s` as a quoted string, escaping `"` and `\`.
+pub(crate) fn write_quoted(f: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
+    f.write_char('"')?;
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            f.write_char('\\')?;
+        }
+        f.write_char(c)?;
+    }
+    f.write_char('"')
+}
+
+/// Decodes `%HH` escapes. Invalid escapes are kept as they are. Borrows when there is
+/// no `%`. The result is bytes: `%00` and non-UTF-8 octets are legal in URIs.
+pub fn percent_decode(s: &str) -> std::borrow::Cow<'_, [u8]> {
+    let b = s.as_bytes();
+    if !b.contains(&b'%') {
+        return std::borrow::Cow::Borrowed(b);
+    }
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_checked() {
+        let ok = b"a%41b%00";
+        assert!(check_escapes(ok, 0, ok.len()).is_ok());
+        for bad in [&b"a%"[..], b"a%4", b"%ZZ", b"x%4g"] {
+            assert!(check_escapes(bad, 0, bad.len()).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn decode_does_not_recurse() {
+        assert_eq!(&*percent_decode("v%61lue%25%34%31"), b"value%41");
+        assert_eq!(&*percent_decode("null-%00-null"), b"null-\0-null");
+        assert_eq!(&*percent_decode("end%4"), b"end%4");
+    }
+
+    #[test]
+    fn quoted_strings() {
+        let s = br#""a\"b" rest"#;
+        assert_eq!(quoted_string(s, 0, s.len()), Ok(6));
+        let s = br#""open"#;
+        assert!(quoted_string(s, 0, s.len()).is_err());
+        let s = br#""end\"#;
+        assert!(quoted_string(s, 0, s.len()).is_err());
+        assert_eq!(unquote(r#""J Rosenberg \\\"""#), "J Rosenberg \\\"");
+    }
+
+    #[test]
+    fn control_search() {
+        let s = b"abcdefghijklmnop\tqrs\r\n";
+        assert_eq!(find_ctl(s, 0, s.len()), 16);
+        assert_eq!(find_ctl(s, 17, s.len()), 20);
+        let u = "caf\u{e9} \u{444}\u{44b}\r".as_bytes();
+        assert_eq!(find_ctl(u, 0, u.len()), u.len() - 1);
+        for n in 0..40 {
+            let mut v = vec![b'x'; n];
+            v.push(0);
+            assert_eq!(find_ctl(&v, 0, v.len()), n);
+            assert_eq!(find_ctl(&v, 0, n), n);
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_u32(b"0009"), Some(9));
+        assert_eq!(parse_u32(b"4294967295"), Some(u32::MAX));
+        assert_eq!(parse_u32(b"4294967296"), None);
+        assert_eq!(parse_u64(b"18446744073709551616"), None);
+        assert_eq!(parse_u32(b"+5"), None);
+        assert_eq!(parse_u32(b""), None);
+    }
+}

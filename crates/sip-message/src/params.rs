@@ -1,0 +1,224 @@
+//! `;name=value` parameter lists, as found after URIs and in header values.
+//!
+//! Lists are validated once when their value is parsed; afterwards [`Params`] walks the
+//! validated text lazily, so looking a parameter up allocates nothing.
+
+use crate::error::{SyntaxError, SyntaxErrorKind};
+use crate::lex::{self, GEN_VALUE, PARAMCHAR, TOKEN};
+use crate::span::Span;
+
+/// One parameter: a name and, unless it is a flag like `;lr`, a value as written
+/// (quoted values keep their quotes; see [`crate::unquote`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Param<'a> {
+    /// The parameter name as written.
+    pub name: &'a str,
+    /// The value as written, `None` for a flag parameter.
+    pub value: Option<&'a str>,
+}
+
+/// An iterator over a validated parameter list (the text starting at the first `;`).
+#[derive(Clone, Debug)]
+pub struct Params<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Params<'a> {
+    pub(crate) fn new(text: &'a str) -> Params<'a> {
+        Params { text, pos: 0 }
+    }
+
+    /// The parameter list as written, from its first `;` (empty when there is none).
+    pub fn as_str(&self) -> &'a str {
+        self.text
+    }
+
+    /// Finds a parameter by name, case-insensitively. `Some(None)` for a flag.
+    pub fn get(&self, name: &str) -> Option<Option<&'a str>> {
+        self.clone()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+            .map(|p| p.value)
+    }
+
+    /// Whether a parameter of that name is present (flag or with a value).
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+}
+
+fn is_name_char(b: u8) -> bool {
+    TOKEN[b as usize] || PARAMCHAR[b as usize]
+}
+
+fn is_value_char(b: u8) -> bool {
+    GEN_VALUE[b as usize] || PARAMCHAR[b as usize]
+}
+
+impl<'a> Iterator for Params<'a> {
+    type Item = Param<'a>;
+
+    fn next(&mut self) -> Option<Param<'a>> {
+        let s = self.text.as_bytes();
+        let end = s.len();
+        let p = lex::sep(s, self.pos, end, b';')?;
+        let mut q = p;
+        while q < end && is_name_char(s[q]) {
+            q += 1;
+        }
+        let name = &self.text[p..q];
+        let mut value = None;
+        if let Some(v) = lex::sep(s, q, end, b'=') {
+            let ve = if v < end && s[v] == b'"' {
+                lex::quoted_string(s, v, end).unwrap_or(end)
+            } else {
+                let mut e = v;
+                while e < end && is_value_char(s[e]) {
+                    e += 1;
+                }
+                e
+            };
+            value = Some(&self.text[v..ve]);
+            q = ve;
+        }
+        self.pos = q;
+        Some(Param { name, value })
+    }
+}
+
+/// Which grammar a parameter list follows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ParamStyle {
+    /// URI parameters: `;pname[=pvalue]`, paramchar only, no white space, `%HH` escapes.
+    Uri,
+    /// Header parameters: `SEMI token [EQUAL (token / host / quoted-string)]`, with LWS.
+    Header,
+}
+
+/// Validates a parameter list starting at `pos` (which may hold white space, then `;`).
+/// Returns the span of the list (from the first `;` to the end of the last parameter,
+/// empty when there is none) and the position after it. Calls `each` with every
+/// parameter so callers can check or capture the ones they know.
+pub(crate) fn parse_params(
+    s: &[u8],
+    pos: usize,
+    end: usize,
+    style: ParamStyle,
+    mut each: impl FnMut(Span, Option<Span>) -> Result<(), SyntaxError>,
+) -> Result<(Span, usize), SyntaxError> {
+    let mut p = pos;
+    let mut first = None;
+    let mut last = pos;
+    loop {
+        let semi = if style == ParamStyle::Header {
+            lex::skip_lws(s, p, end)
+        } else {
+            p
+        };
+        if semi >= end || s[semi] != b';' {
+            break;
+        }
+        first.get_or_insert(semi);
+        let n = if style == ParamStyle::Header {
+            lex::skip_lws(s, semi + 1, end)
+        } else {
+            semi + 1
+        };
+        let class = if style == ParamStyle::Header {
+            &TOKEN
+        } else {
+            &PARAMCHAR
+        };
+        let ne = if style == ParamStyle::Uri {
+            lex::skip_escaped(s, n, end, class)
+                .map_err(|o| SyntaxError::new(SyntaxErrorKind::BadEscape, o))?
+        } else {
+            lex::skip_class(s, n, end, class)
+        };
+        if ne == n {
+            return Err(SyntaxError::expected("parameter name", n));
+        }
+        let eq = if style == ParamStyle::Header {
+            lex::sep(s, ne, end, b'=')
+        } else if ne < end && s[ne] == b'=' {
+            Some(ne + 1)
+        } else {
+            None
+        };
+        let mut value = None;
+        last = ne;
+        if let Some(v) = eq {
+            let ve = match style {
+                ParamStyle::Header if v < end && s[v] == b'"' => lex::quoted_string(s, v, end)
+                    .map_err(|o| SyntaxError::new(SyntaxErrorKind::UnterminatedQuote, o))?,
+                ParamStyle::Header => lex::skip_class(s, v, end, &GEN_VALUE),
+                ParamStyle::Uri => lex::skip_escaped(s, v, end, &PARAMCHAR)
+                    .map_err(|o| SyntaxError::new(SyntaxErrorKind::BadEscape, o))?,
+            };
+            if ve == v {
+                return Err(SyntaxError::expected("parameter value", v));
+            }
+            value = Some(Span::new(v, ve));
+            last = ve;
+        }
+        each(Span::new(n, ne), value)?;
+        p = last;
+    }
+    let span = match first {
+        Some(f) => Span::new(f, last),
+        None => Span::new(pos, pos),
+    };
+    Ok((span, last))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header_params(s: &str) -> Result<Vec<(String, Option<String>)>, SyntaxError> {
+        let b = s.as_bytes();
+        let (span, end) = parse_params(b, 0, b.len(), ParamStyle::Header, |_, _| Ok(()))?;
+        if end != b.len() {
+            return Err(SyntaxError::new(SyntaxErrorKind::TrailingData, end));
+        }
+        Ok(Params::new(span.of(s))
+            .map(|p| (p.name.to_string(), p.value.map(str::to_string)))
+            .collect())
+    }
+
+    #[test]
+    fn header_params_with_lws() {
+        let v = header_params(" ;   tag    = 1918181833n ;lr; q=0.5").unwrap();
+        assert_eq!(
+            v,
+            vec![
+                ("tag".into(), Some("1918181833n".into())),
+                ("lr".into(), None),
+                ("q".into(), Some("0.5".into()))
+            ]
+        );
+        let v = header_params(r#";x="a;b\"c";received=2001:db8::9:255"#).unwrap();
+        assert_eq!(v[0].1.as_deref(), Some(r#""a;b\"c""#));
+        assert_eq!(v[1].1.as_deref(), Some("2001:db8::9:255"));
+    }
+
+    #[test]
+    fn empty_params_rejected() {
+        assert!(header_params(";;").is_err());
+        assert!(header_params(";a=").is_err());
+        assert!(header_params(r#";a="open"#).is_err());
+    }
+
+    #[test]
+    fn lookup_is_case_insensitive() {
+        let p = Params::new(";Branch=z9hG4bK1;rport");
+        assert_eq!(p.get("branch"), Some(Some("z9hG4bK1")));
+        assert_eq!(p.get("RPORT"), Some(None));
+        assert_eq!(p.get("x"), None);
+    }
+}

@@ -1,0 +1,566 @@
+//! The message parser: start line, header lines, the essential headers, and the body.
+//!
+//! It runs in three passes over the head, none of which copies unless it must:
+//! 1. a byte scan that finds the start line and every header line (name, value range,
+//!    folding) with `memchr`;
+//! 2. a UTF-8 check of the head, which becomes a [`ByteString`] sharing the input's
+//!    storage (only a head with folded lines or invalid UTF-8 is copied, to turn fold
+//!    line breaks into spaces and invalid bytes into `?` without moving any offset);
+//! 3. decoding of the headers every element needs (Via, From, To, Call-ID, CSeq,
+//!    Max-Forwards, Content-Length, Contact), whose spans are kept in the message.
+
+use bytes::{Bytes, BytesMut};
+use bytestring::ByteString;
+
+use crate::error::{MessageKind, ParseError, ParseErrorKind, SyntaxError, SyntaxErrorKind};
+use crate::header_name::HeaderName;
+use crate::headers::{NameAddrData, ViaData, parse_name_addr, parse_via};
+use crate::lex::{self, TOKEN};
+use crate::limits::Limits;
+use crate::message::{Core, HeaderEntry, Message, MessageParts, Request, Response};
+use crate::method::Method;
+use crate::span::Span;
+use crate::status::StatusCode;
+use crate::uri::{Scheme, parse_uri};
+
+/// How the message arrived, which decides how its body is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// One UDP datagram: Content-Length may be missing (the body is the rest of the
+    /// datagram), and octets after the declared body are ignored (RFC 3261 §18.3).
+    Datagram,
+    /// A message cut from a TCP/TLS stream: Content-Length is required.
+    Stream,
+}
+
+enum StartLine {
+    Request {
+        method: Span,
+        uri: Span,
+    },
+    Response {
+        status: StatusCode,
+        reason: Span,
+    },
+}
+
+struct Scan {
+    start_line: StartLine,
+    headers: Vec<HeaderEntry>,
+    /// Offset (head-relative) just after the empty line.
+    head_end: usize,
+    folded: bool,
+}
+
+/// Parses one message from `data` under `limits`.
+pub(crate) fn parse_message(
+    data: Bytes,
+    limits: &Limits,
+    framing: Framing,
+) -> Result<Message, ParseError> {
+    let all: &[u8] = &data;
+    let start = all
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .ok_or(ParseError::new(ParseErrorKind::Empty, all.len(), None))?;
+    let origin = if all.len() - start >= 4 && lex::eq_ic(&all[start..start + 4], b"SIP/") {
+        MessageKind::Response
+    } else {
+        MessageKind::Request
+    };
+    let fail = |kind: ParseErrorKind, off: usize| ParseError::new(kind, start + off, Some(origin));
+    if all.len() > limits.max_message_size {
+        return Err(ParseError::new(
+            ParseErrorKind::TooLarge {
+                limit: limits.max_message_size,
+            },
+            limits.max_message_size,
+            Some(origin),
+        ));
+    }
+    let s = &all[start..];
+    let scan = scan(s, origin, limits).map_err(|(k, o)| fail(k, o))?;
+
+    // Pass 2: the head as UTF-8 text.
+    let head_range = start..start + scan.head_end;
+    let mut lossy = false;
+    let head = if scan.folded {
+        repair(&data[head_range], &mut lossy)
+    } else {
+        match ByteString::try_from(data.slice(head_range.clone())) {
+            Ok(h) => h,
+            Err(_) => repair(&data[head_range], &mut lossy),
+        }
+    };
+
+    // Pass 3: essential headers.
+    let hs: &str = &head;
+    let hb = hs.as_bytes();
+    let mut core = decode_core(hs, &head, &scan.headers, limits).map_err(|(k, o)| fail(k, o))?;
+    core.lossy = lossy;
+
+    // Body.
+    let body_start = start + scan.head_end;
+    let available = all.len() - body_start;
+    let body = match (core.content_length, framing) {
+        (Some(cl), _) => {
+            let cl = cl as usize;
+            if cl > available {
+                return Err(fail(
+                    ParseErrorKind::BodyTruncated {
+                        declared: cl,
+                        available,
+                    },
+                    scan.head_end,
+                ));
+            }
+            data.slice(body_start..body_start + cl)
+        }
+        (None, Framing::Datagram) => data.slice(body_start..),
+        (None, Framing::Stream) => {
+            return Err(fail(ParseErrorKind::MissingContentLength, scan.head_end));
+        }
+    };
+
+    let parts = MessageParts::new(head.clone(), body, scan.headers, core);
+    match scan.start_line {
+        StartLine::Response { status, reason } => Ok(Message::Response(Response::new(
+            status, reason, parts,
+        ))),
+        StartLine::Request { method, uri } => {
+            let method = Method::from_head(&head, method.of(hs));
+            let is_ext = method.is_extension();
+            let uri_data = parse_uri(hb, uri.start(), uri.end()).map_err(|e| {
+                fail(ParseErrorKind::BadRequestUri(e), e.offset)
+            })?;
+            if uri_data.scheme == Scheme::Other {
+                return Err(fail(ParseErrorKind::UnsupportedUriScheme, uri.start()));
+            }
+            if let Some(h) = uri_data.headers {
+                return Err(fail(ParseErrorKind::HeadersInRequestUri, h.start()));
+            }
+            if parts.cseq_method() != &method {
+                return Err(ParseError::new(
+                    ParseErrorKind::CSeqMethodMismatch,
+                    start + parts.cseq_span_start(),
+                    Some(origin),
+                )
+                .with_extension_method(is_ext));
+            }
+            Ok(Message::Request(Request::new(method, uri_data, parts)))
+        }
+    }
+}
+
+/// Copies the head, turning fold line breaks into spaces and invalid UTF-8 into `?`;
+/// both keep every offset where it was.
+fn repair(head: &[u8], lossy: &mut bool) -> ByteString {
+    let mut v = BytesMut::from(head);
+    let n = v.len();
+    // Fold: CRLF or LF followed by SP/HTAB, not at the end of the head.
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b'\n', &v[i..]) {
+        let lf = i + off;
+        if lf + 1 < n && lex::is_wsp(v[lf + 1]) {
+            v[lf] = b' ';
+            if lf > 0 && v[lf - 1] == b'\r' {
+                v[lf - 1] = b' ';
+            }
+        }
+        i = lf + 1;
+    }
+    let mut from = 0;
+    loop {
+        match std::str::from_utf8(&v[from..]) {
+            Ok(_) => break,
+            Err(e) => {
+                *lossy = true;
+                let bad = from + e.valid_up_to();
+                let len = e.error_len().unwrap_or(n - bad);
+                for b in &mut v[bad..bad + len] {
+                    *b = b'?';
+                }
+                from = bad + len;
+            }
+        }
+    }
+    // Every byte is now valid UTF-8, so this conversion cannot fail; an empty string
+    // stands in rather than a panic if it ever did.
+    String::from_utf8(v.to_vec())
+        .map(ByteString::from)
+        .unwrap_or_default()
+}
+
+type ScanError = (ParseErrorKind, usize);
+
+/// Pass 1 over the bytes of the head (`s` starts at the start line).
+fn scan(s: &[u8], origin: MessageKind, limits: &Limits) -> Result<Scan, ScanError> {
+    let len = s.len();
+    let lf = memchr::memchr(b'\n', s).ok_or((ParseErrorKind::UnterminatedHeaders, len))?;
+    let line_end = if lf > 0 && s[lf - 1] == b'\r' {
+        lf - 1
+    } else {
+        lf
+    };
+    if line_end > limits.max_line_len {
+        return Err((
+            ParseErrorKind::LineTooLong {
+                limit: limits.max_line_len,
+            },
+            0,
+        ));
+    }
+    let start_line = match origin {
+        MessageKind::Response => status_line(s, line_end)?,
+        MessageKind::Request => request_line(s, line_end)?,
+    };
+    let mut pos = lf + 1;
+    if pos < len && lex::is_wsp(s[pos]) {
+        return Err((ParseErrorKind::FoldedStartLine, pos));
+    }
+    let mut headers = Vec::with_capacity(16);
+    let mut folded = false;
+    loop {
+        if pos >= len {
+            return Err((ParseErrorKind::UnterminatedHeaders, len));
+        }
+        match s[pos] {
+            b'\n' => {
+                pos += 1;
+                break;
+            }
+            b'\r' => {
+                if pos + 1 < len && s[pos + 1] == b'\n' {
+                    pos += 2;
+                    break;
+                }
+                return Err(if pos + 1 >= len {
+                    (ParseErrorKind::UnterminatedHeaders, len)
+                } else {
+                    (ParseErrorKind::BareCr, pos)
+                });
+            }
+            _ => {}
+        }
+        let name_start = pos;
+        let name_end = lex::skip_class(s, pos, len, &TOKEN);
+        let mut p = name_end;
+        while p < len && lex::is_wsp(s[p]) {
+            p += 1;
+        }
+        if p >= len {
+            return Err((ParseErrorKind::UnterminatedHeaders, len));
+        }
+        if s[p] != b':' {
+            // An empty name, or a name running straight into a byte that is neither a
+            // token character nor white space (a control byte, say), is a bad name;
+            // a name followed by anything else is a line without a colon.
+            let direct = p == name_end && s[p] != b'\r' && s[p] != b'\n';
+            let kind = if name_end == name_start || direct {
+                ParseErrorKind::BadHeaderName
+            } else {
+                ParseErrorKind::MissingColon
+            };
+            return Err((kind, p));
+        }
+        if name_end == name_start {
+            return Err((ParseErrorKind::BadHeaderName, name_start));
+        }
+        let value_start = p + 1;
+        // Find the end of the logical line, following folded continuation lines. Control
+        // bytes other than HTAB and the line break may appear only as quoted pairs.
+        let mut q = value_start;
+        let content_end;
+        loop {
+            q = lex::find_ctl(s, q, len);
+            if q >= len {
+                return Err((ParseErrorKind::UnterminatedHeaders, len));
+            }
+            let (ce, nl) = match s[q] {
+                b'\r' if q + 1 < len && s[q + 1] == b'\n' => (q, q + 1),
+                b'\r' if q + 1 >= len => return Err((ParseErrorKind::UnterminatedHeaders, len)),
+                b'\r' => return Err((ParseErrorKind::BareCr, q)),
+                b'\n' => (q, q),
+                b'\t' => {
+                    q += 1;
+                    continue;
+                }
+                _ if q > value_start && s[q - 1] == b'\\' => {
+                    q += 1;
+                    continue;
+                }
+                _ => return Err((ParseErrorKind::ControlChar, q)),
+            };
+            if nl + 1 < len && lex::is_wsp(s[nl + 1]) {
+                folded = true;
+                q = nl + 1;
+                continue;
+            }
+            content_end = ce;
+            pos = nl + 1;
+            break;
+        }
+        if content_end - name_start > limits.max_line_len {
+            return Err((
+                ParseErrorKind::LineTooLong {
+                    limit: limits.max_line_len,
+                },
+                name_start,
+            ));
+        }
+        let value = lex::trim(s, value_start, content_end);
+        if headers.len() == limits.max_headers {
+            return Err((
+                ParseErrorKind::TooManyHeaders {
+                    limit: limits.max_headers,
+                },
+                name_start,
+            ));
+        }
+        headers.push(HeaderEntry {
+            name: HeaderName::from_bytes(&s[name_start..name_end]),
+            raw_name: Span::new(name_start, name_end),
+            value,
+        });
+    }
+    Ok(Scan {
+        start_line,
+        headers,
+        head_end: pos,
+        folded,
+    })
+}
+
+fn version_error(v: &[u8], at: usize) -> ScanError {
+    let well_formed = v.len() > 4 && lex::eq_ic(&v[..4], b"SIP/") && {
+        let rest = &v[4..];
+        match rest.iter().position(|&b| b == b'.') {
+            Some(d) => {
+                d > 0
+                    && d + 1 < rest.len()
+                    && rest[..d].iter().all(u8::is_ascii_digit)
+                    && rest[d + 1..].iter().all(u8::is_ascii_digit)
+            }
+            None => false,
+        }
+    };
+    if well_formed {
+        (ParseErrorKind::UnsupportedVersion, at)
+    } else {
+        (ParseErrorKind::BadVersion, at)
+    }
+}
+
+fn is_sip20(v: &[u8]) -> bool {
+    v.len() == 7 && lex::eq_ic(v, b"SIP/2.0")
+}
+
+fn request_line(s: &[u8], end: usize) -> Result<StartLine, ScanError> {
+    let line = &s[..end];
+    let sp1 = memchr::memchr(b' ', line).ok_or((ParseErrorKind::BadRequestLine, end))?;
+    if sp1 == 0 {
+        return Err((ParseErrorKind::BadRequestLine, 0));
+    }
+    if let Some(bad) = line[..sp1].iter().position(|&b| !TOKEN[b as usize]) {
+        return Err((ParseErrorKind::BadMethod, bad));
+    }
+    let u = sp1 + 1;
+    let sp2 = memchr::memchr(b' ', &line[u..])
+        .map(|o| u + o)
+        .ok_or((ParseErrorKind::BadRequestLine, end))?;
+    if sp2 == u {
+        return Err((ParseErrorKind::BadRequestLine, u));
+    }
+    let v = &line[sp2 + 1..];
+    if !is_sip20(v) {
+        return Err(version_error(v, sp2 + 1));
+    }
+    Ok(StartLine::Request {
+        method: Span::new(0, sp1),
+        uri: Span::new(u, sp2),
+    })
+}
+
+fn status_line(s: &[u8], end: usize) -> Result<StartLine, ScanError> {
+    let line = &s[..end];
+    let sp1 = memchr::memchr(b' ', line).ok_or((ParseErrorKind::BadStatusLine, end))?;
+    if !is_sip20(&line[..sp1]) {
+        return Err(version_error(&line[..sp1], 0));
+    }
+    let c = sp1 + 1;
+    let digits = line[c..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let after = c + digits;
+    if digits != 3 || (after < end && line[after] != b' ') {
+        return Err((ParseErrorKind::BadStatusCode, c));
+    }
+    let code = u16::from(line[c] - b'0') * 100
+        + u16::from(line[c + 1] - b'0') * 10
+        + u16::from(line[c + 2] - b'0');
+    let status = StatusCode::new(code).ok_or((ParseErrorKind::BadStatusCode, c))?;
+    let reason_start = (after + 1).min(end);
+    Ok(StartLine::Response {
+        status,
+        reason: Span::new(reason_start, end),
+    })
+}
+
+fn bad(name: HeaderName) -> impl Fn(SyntaxError) -> ScanError {
+    move |error| (ParseErrorKind::BadHeader { name, error }, error.offset)
+}
+
+/// Decodes one single-valued header with `f`, which returns its data and the end
+/// position; checks that nothing but white space follows and that a repeated header
+/// has the same text.
+fn single<T>(
+    slot: &mut Option<(T, Span)>,
+    hb: &[u8],
+    e: &HeaderEntry,
+    f: impl FnOnce(&[u8], usize, usize) -> Result<(T, usize), SyntaxError>,
+) -> Result<(), ScanError> {
+    if let Some((_, prev)) = slot {
+        if hb[prev.start()..prev.end()] == hb[e.value.start()..e.value.end()] {
+            return Ok(());
+        }
+        return Err((ParseErrorKind::DuplicateHeader(e.name), e.raw_name.start()));
+    }
+    let (v, end) = f(hb, e.value.start(), e.value.end()).map_err(bad(e.name))?;
+    let rest = lex::skip_lws(hb, end, e.value.end());
+    if rest != e.value.end() {
+        return Err(bad(e.name)(SyntaxError::new(
+            SyntaxErrorKind::TrailingData,
+            rest,
+        )));
+    }
+    *slot = Some((v, e.value));
+    Ok(())
+}
+
+fn number(hb: &[u8], a: usize, b: usize, max: u64) -> Result<(u64, usize), SyntaxError> {
+    let e = a + hb[a..b].iter().take_while(|c| c.is_ascii_digit()).count();
+    if e == a {
+        return Err(SyntaxError::expected("number", a));
+    }
+    lex::parse_u64(&hb[a..e])
+        .filter(|v| *v <= max)
+        .map(|v| (v, e))
+        .ok_or(SyntaxError::new(SyntaxErrorKind::BadNumber, a))
+}
+
+/// Pass 3: decodes the essential headers.
+fn decode_core(
+    hs: &str,
+    head: &ByteString,
+    headers: &[HeaderEntry],
+    limits: &Limits,
+) -> Result<Core, ScanError> {
+    let hb = hs.as_bytes();
+    let mut top_via: Option<(ViaData, u32)> = None;
+    let mut via_count = 0usize;
+    let mut first_contact: Option<(NameAddrData, u32)> = None;
+    let mut from: Option<(NameAddrData, Span)> = None;
+    let mut to: Option<(NameAddrData, Span)> = None;
+    let mut call_id: Option<(Span, Span)> = None;
+    let mut cseq: Option<((u32, Span), Span)> = None;
+    let mut max_forwards: Option<(u64, Span)> = None;
+    let mut content_length: Option<(u64, Span)> = None;
+    let mut contact_star = false;
+    for (i, e) in headers.iter().enumerate() {
+        match e.name {
+            HeaderName::Via => {
+                let mut p = e.value.start();
+                let end = e.value.end();
+                loop {
+                    let (d, ve) = parse_via(hb, p, end).map_err(bad(HeaderName::Via))?;
+                    if top_via.is_none() {
+                        top_via = Some((d, i as u32));
+                    }
+                    via_count += 1;
+                    if via_count > limits.max_vias {
+                        return Err((
+                            ParseErrorKind::TooManyVias {
+                                limit: limits.max_vias,
+                            },
+                            p,
+                        ));
+                    }
+                    let q = lex::skip_lws(hb, ve, end);
+                    if q >= end {
+                        break;
+                    }
+                    if hb[q] != b',' {
+                        return Err(bad(HeaderName::Via)(SyntaxError::new(
+                            SyntaxErrorKind::TrailingData,
+                            q,
+                        )));
+                    }
+                    p = q + 1;
+                }
+            }
+            HeaderName::From => single(&mut from, hb, e, |s, a, b| parse_name_addr(s, a, b, false))?,
+            HeaderName::To => single(&mut to, hb, e, |s, a, b| parse_name_addr(s, a, b, false))?,
+            HeaderName::CallId => single(&mut call_id, hb, e, |s, a, b| {
+                let p = lex::skip_lws(s, a, b);
+                crate::headers::parse_call_id_at(s, p, b).map(|end| (Span::new(p, end), end))
+            })?,
+            HeaderName::CSeq => single(&mut cseq, hb, e, |s, a, b| {
+                crate::headers::parse_cseq_at(s, a, b)
+                    .map(|(n, m, me)| ((n, Span::new(m, me)), me))
+            })?,
+            HeaderName::MaxForwards => {
+                single(&mut max_forwards, hb, e, |s, a, b| number(s, a, b, 255))?
+            }
+            HeaderName::ContentLength => single(&mut content_length, hb, e, |s, a, b| {
+                number(s, a, b, u64::from(u32::MAX))
+            })?,
+            HeaderName::Contact => {
+                let mut p = e.value.start();
+                let end = e.value.end();
+                if hb[p..end] == *b"*" {
+                    contact_star = true;
+                    continue;
+                }
+                loop {
+                    let (d, ce) =
+                        parse_name_addr(hb, p, end, false).map_err(bad(HeaderName::Contact))?;
+                    if first_contact.is_none() {
+                        first_contact = Some((d, i as u32));
+                    }
+                    let q = lex::skip_lws(hb, ce, end);
+                    if q >= end {
+                        break;
+                    }
+                    if hb[q] != b',' {
+                        return Err(bad(HeaderName::Contact)(SyntaxError::new(
+                            SyntaxErrorKind::TrailingData,
+                            q,
+                        )));
+                    }
+                    p = q + 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let missing = |name| (ParseErrorKind::MissingHeader(name), hb.len());
+    let (top_via, top_via_entry) = top_via.ok_or_else(|| missing(HeaderName::Via))?;
+    let (from, _) = from.ok_or_else(|| missing(HeaderName::From))?;
+    let (to, _) = to.ok_or_else(|| missing(HeaderName::To))?;
+    let (call_id, _) = call_id.ok_or_else(|| missing(HeaderName::CallId))?;
+    let ((cseq_seq, cseq_method_span), _) = cseq.ok_or_else(|| missing(HeaderName::CSeq))?;
+    Ok(Core {
+        top_via,
+        top_via_entry,
+        via_count: via_count as u32,
+        first_contact,
+        from,
+        to,
+        call_id,
+        cseq_seq,
+        cseq_method: Method::from_head(head, cseq_method_span.of(hs)),
+        cseq_method_span,
+        max_forwards: max_forwards.map(|(v, _)| v as u8),
+        content_length: content_length.map(|(v, _)| v as u32),
+        contact_star,
+        lossy: false,
+    })
+}
