@@ -130,7 +130,11 @@ fn mean_ns(group: &str, name: &str) -> Option<f64> {
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let p = dir.join("criterion").join(group).join(name).join("new/estimates.json");
+    let p = dir
+        .join("criterion")
+        .join(group)
+        .join(name)
+        .join("new/estimates.json");
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(p).ok()?).ok()?;
     v["mean"]["point_estimate"].as_f64()
 }
@@ -147,7 +151,10 @@ fn allocs_per_msg() -> f64 {
 fn report() {
     let n = corpus().len() as f64;
     println!();
-    println!("{:<12} {:>12} {:>12} {:>12} {:>12}  (ns per message, mean over the corpus)", "", "ours", "rsip", "ezk", "httparse");
+    println!(
+        "{:<12} {:>12} {:>12} {:>12} {:>12}  (ns per message, mean over the corpus)",
+        "", "ours", "rsip", "ezk", "httparse"
+    );
     for group in ["parse", "typed", "serialize"] {
         let cell = |name: &str| {
             mean_ns(group, name).map_or_else(|| "-".to_string(), |v| format!("{:.0}", v / n))
@@ -175,7 +182,9 @@ fn report() {
             o / h,
             allocs
         ),
-        _ => println!("parse ratios: unavailable (run every benchmark of the groups parse and typed)"),
+        _ => println!(
+            "parse ratios: unavailable (run every benchmark of the groups parse and typed)"
+        ),
     }
 }
 

@@ -2,7 +2,10 @@
 use std::hint::black_box;
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(200_000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(200_000);
     let corpus = sip_benches::corpus();
     let mut acc = 0;
     for _ in 0..n {

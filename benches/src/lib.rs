@@ -124,7 +124,9 @@ pub mod rsip_side {
                 Header::WwwAuthenticate(v) => {
                     typed::<rsip::typed::WwwAuthenticate>(v.value()).is_some()
                 }
-                Header::Authorization(v) => typed::<rsip::typed::Authorization>(v.value()).is_some(),
+                Header::Authorization(v) => {
+                    typed::<rsip::typed::Authorization>(v.value()).is_some()
+                }
                 Header::ProxyAuthenticate(v) => {
                     typed::<rsip::typed::ProxyAuthenticate>(v.value()).is_some()
                 }
@@ -193,10 +195,22 @@ pub mod ezk_side {
         n += usize::from(h.get_named::<CSeq>().is_ok());
         n += usize::from(h.get_named::<CallID>().is_ok());
         n += h.get_named::<Vec<Contact>>().map_or(0, |v| v.len());
-        n += usize::from(matches!(h.try_get::<AuthChallenge>(Name::WWW_AUTHENTICATE), Some(Ok(_))));
-        n += usize::from(matches!(h.try_get::<AuthResponse>(Name::AUTHORIZATION), Some(Ok(_))));
-        n += usize::from(matches!(h.try_get::<AuthChallenge>(Name::PROXY_AUTHENTICATE), Some(Ok(_))));
-        n += usize::from(matches!(h.try_get::<AuthResponse>(Name::PROXY_AUTHORIZATION), Some(Ok(_))));
+        n += usize::from(matches!(
+            h.try_get::<AuthChallenge>(Name::WWW_AUTHENTICATE),
+            Some(Ok(_))
+        ));
+        n += usize::from(matches!(
+            h.try_get::<AuthResponse>(Name::AUTHORIZATION),
+            Some(Ok(_))
+        ));
+        n += usize::from(matches!(
+            h.try_get::<AuthChallenge>(Name::PROXY_AUTHENTICATE),
+            Some(Ok(_))
+        ));
+        n += usize::from(matches!(
+            h.try_get::<AuthResponse>(Name::PROXY_AUTHORIZATION),
+            Some(Ok(_))
+        ));
         n
     }
 

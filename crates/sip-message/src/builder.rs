@@ -130,7 +130,11 @@ impl<B: BufMut> MessageBuilder<B> {
 
     /// Starts a response written into `out`, with the given reason phrase.
     pub fn response_into(mut out: B, status: StatusCode, reason: &str) -> Self {
-        let _ = write!(BufWriter(&mut out), "SIP/2.0 {} {reason}\r\n", status.as_u16());
+        let _ = write!(
+            BufWriter(&mut out),
+            "SIP/2.0 {} {reason}\r\n",
+            status.as_u16()
+        );
         MessageBuilder {
             out,
             status: Some(status),
@@ -139,7 +143,12 @@ impl<B: BufMut> MessageBuilder<B> {
 
     /// Starts a response to `req` written into `out`; see
     /// [`MessageBuilder::response_to`].
-    pub fn response_to_into(out: B, req: &Request, status: StatusCode, to_tag: Option<&str>) -> Self {
+    pub fn response_to_into(
+        out: B,
+        req: &Request,
+        status: StatusCode,
+        to_tag: Option<&str>,
+    ) -> Self {
         let mut b = MessageBuilder::response_into(out, status, status.phrase());
         b.copy_response_headers(req, to_tag);
         b
@@ -181,7 +190,11 @@ impl<B: BufMut> MessageBuilder<B> {
 
     /// Adds a header (by reference, for loops).
     pub fn add_header(&mut self, name: impl IntoHeaderName, value: impl fmt::Display) -> &mut Self {
-        let _ = write!(BufWriter(&mut self.out), "{}: {value}\r\n", name.wire_name());
+        let _ = write!(
+            BufWriter(&mut self.out),
+            "{}: {value}\r\n",
+            name.wire_name()
+        );
         self
     }
 
@@ -191,7 +204,11 @@ impl<B: BufMut> MessageBuilder<B> {
         if let Some(ct) = content_type {
             self.put(HeaderName::ContentType.as_str(), ct);
         }
-        let _ = write!(BufWriter(&mut self.out), "Content-Length: {}\r\n\r\n", body.len());
+        let _ = write!(
+            BufWriter(&mut self.out),
+            "Content-Length: {}\r\n\r\n",
+            body.len()
+        );
         self.out.put_slice(body);
         self.out
     }

@@ -178,6 +178,54 @@ impl StreamFramer {
     }
 }
 
+impl crate::Message {
+    /// Parses the first message of a stream buffer: skips leading keep-alive CRLFs,
+    /// frames the message with [`StreamFramer`] and parses it with stream rules.
+    /// Returns the message and the number of bytes it used (keep-alives included).
+    /// A buffer that holds only part of a message gives an error whose
+    /// [`ParseError::is_incomplete`] is true; only CRLFs give [`ParseErrorKind::Empty`].
+    pub fn parse_stream(
+        data: impl Into<bytes::Bytes>,
+        limits: &Limits,
+    ) -> Result<(crate::Message, usize), ParseError> {
+        let data = data.into();
+        let mut framer = StreamFramer::new(limits.clone());
+        let mut at = 0;
+        loop {
+            match framer.poll(&data[at..])? {
+                FrameStatus::KeepAlive { len, .. } => at += len,
+                FrameStatus::Complete(n) => {
+                    let m = crate::parse::parse_message(
+                        data.slice(at..at + n),
+                        limits,
+                        crate::Framing::Stream,
+                    )?;
+                    return Ok((m, at + n));
+                }
+                FrameStatus::Partial => {
+                    let rest = &data[at..];
+                    let start = rest.iter().position(|&b| b != b'\r' && b != b'\n');
+                    let Some(start) = start else {
+                        return Err(ParseError::new(ParseErrorKind::Empty, data.len(), None));
+                    };
+                    let origin = if rest.len() - start >= 4
+                        && lex::eq_ic(&rest[start..start + 4], b"SIP/")
+                    {
+                        MessageKind::Response
+                    } else {
+                        MessageKind::Request
+                    };
+                    return Err(ParseError::new(
+                        ParseErrorKind::Incomplete,
+                        data.len(),
+                        Some(origin),
+                    ));
+                }
+            }
+        }
+    }
+}
+
 /// Finds Content-Length in a complete head: required, one value (repeats must agree).
 fn content_length(head: &[u8]) -> Result<usize, (ParseErrorKind, usize)> {
     let mut found: Option<usize> = None;
@@ -205,7 +253,10 @@ fn content_length(head: &[u8]) -> Result<usize, (ParseErrorKind, usize)> {
                         pos + v.start(),
                     ))? as usize;
                 if found.is_some_and(|f| f != n) {
-                    return Err((ParseErrorKind::DuplicateHeader(HeaderName::ContentLength), pos));
+                    return Err((
+                        ParseErrorKind::DuplicateHeader(HeaderName::ContentLength),
+                        pos,
+                    ));
                 }
                 found = Some(n);
             }
@@ -219,7 +270,8 @@ fn content_length(head: &[u8]) -> Result<usize, (ParseErrorKind, usize)> {
 mod tests {
     use super::*;
 
-    const MSG: &[u8] = b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nl: 4\r\n\r\nbody";
+    const MSG: &[u8] =
+        b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nl: 4\r\n\r\nbody";
 
     #[test]
     fn whole_and_split() {
@@ -227,7 +279,11 @@ mod tests {
         assert_eq!(f.poll(MSG).unwrap(), FrameStatus::Complete(MSG.len()));
         for cut in 0..MSG.len() {
             let mut f = StreamFramer::new(Limits::default());
-            assert_eq!(f.poll(&MSG[..cut]).unwrap(), FrameStatus::Partial, "cut {cut}");
+            assert_eq!(
+                f.poll(&MSG[..cut]).unwrap(),
+                FrameStatus::Partial,
+                "cut {cut}"
+            );
             assert_eq!(f.poll(MSG).unwrap(), FrameStatus::Complete(MSG.len()));
         }
     }
@@ -250,7 +306,10 @@ mod tests {
         );
         assert_eq!(
             f.poll(b"\r\n").unwrap(),
-            FrameStatus::KeepAlive { len: 2, ping: false }
+            FrameStatus::KeepAlive {
+                len: 2,
+                ping: false
+            }
         );
         // A ping split across two reads is still a ping.
         assert_eq!(
@@ -269,10 +328,17 @@ mod tests {
         let e = StreamFramer::new(Limits::default())
             .poll(b"BYE sip:a SIP/2.0\r\nContent-Length: 1\r\nl: 2\r\n\r\n")
             .unwrap_err();
-        assert_eq!(e.kind(), &ParseErrorKind::DuplicateHeader(HeaderName::ContentLength));
+        assert_eq!(
+            e.kind(),
+            &ParseErrorKind::DuplicateHeader(HeaderName::ContentLength)
+        );
         for bad in ["-1", "five", "+5", "18446744073709551616"] {
             let m = format!("BYE sip:a SIP/2.0\r\nContent-Length: {bad}\r\n\r\n");
-            assert!(StreamFramer::new(Limits::default()).poll(m.as_bytes()).is_err());
+            assert!(
+                StreamFramer::new(Limits::default())
+                    .poll(m.as_bytes())
+                    .is_err()
+            );
         }
     }
 
@@ -284,7 +350,9 @@ mod tests {
             ..Limits::default()
         };
         let long_line = vec![b'a'; 200];
-        let e = StreamFramer::new(limits.clone()).poll(&long_line).unwrap_err();
+        let e = StreamFramer::new(limits.clone())
+            .poll(&long_line)
+            .unwrap_err();
         assert!(matches!(e.kind(), ParseErrorKind::LineTooLong { .. }));
         let big = b"BYE sip:a SIP/2.0\r\nContent-Length: 5000\r\n\r\n";
         let e = StreamFramer::new(limits).poll(big).unwrap_err();

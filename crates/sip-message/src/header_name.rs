@@ -244,7 +244,10 @@ impl HeaderName {
 
     /// Whether two header name texts denote the same header (case, compact forms).
     pub fn same_name(a: &str, b: &str) -> bool {
-        let (na, nb) = (HeaderName::from_bytes(a.as_bytes()), HeaderName::from_bytes(b.as_bytes()));
+        let (na, nb) = (
+            HeaderName::from_bytes(a.as_bytes()),
+            HeaderName::from_bytes(b.as_bytes()),
+        );
         if na == HeaderName::Other || nb == HeaderName::Other {
             a.eq_ignore_ascii_case(b)
         } else {
@@ -296,7 +299,10 @@ mod tests {
         ];
         for (c, name) in pairs {
             assert_eq!(HeaderName::from_bytes(&[c as u8]), name);
-            assert_eq!(HeaderName::from_bytes(&[c.to_ascii_uppercase() as u8]), name);
+            assert_eq!(
+                HeaderName::from_bytes(&[c.to_ascii_uppercase() as u8]),
+                name
+            );
             assert_eq!(name.compact(), Some(c));
         }
         assert_eq!(HeaderName::from_bytes(b"z"), HeaderName::Other);
@@ -310,7 +316,10 @@ mod tests {
             assert_eq!(HeaderName::from_bytes(s.to_uppercase().as_bytes()), name);
             assert_eq!(HeaderName::from_bytes(s.to_lowercase().as_bytes()), name);
         }
-        assert_eq!(HeaderName::from_bytes(b"MaX-fOrWaRdS"), HeaderName::MaxForwards);
+        assert_eq!(
+            HeaderName::from_bytes(b"MaX-fOrWaRdS"),
+            HeaderName::MaxForwards
+        );
         assert_eq!(HeaderName::from_bytes(b"C%6Fntact"), HeaderName::Other);
         assert!(HeaderName::same_name("v", "VIA"));
         assert!(HeaderName::same_name("X-Foo", "x-foo"));

@@ -43,10 +43,13 @@ mod lex;
 mod limits;
 mod message;
 mod method;
+pub mod multipart;
 mod params;
 mod parse;
+pub mod sdp;
 mod span;
 pub mod status;
+mod summary;
 pub mod uri;
 
 pub use builder::{IntoHeaderName, MessageBuilder};

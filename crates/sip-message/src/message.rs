@@ -140,7 +140,10 @@ impl MessageParts {
 
     /// The values of every line whose name matches `name` (case-insensitive; compact
     /// and long forms of known headers match each other).
-    pub fn header_values_by_name<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
+    pub fn header_values_by_name<'s>(
+        &'s self,
+        name: &'s str,
+    ) -> impl Iterator<Item = &'s str> + 's {
         let known = HeaderName::from_bytes(name.as_bytes());
         self.headers
             .iter()
@@ -161,7 +164,10 @@ impl MessageParts {
     }
 
     /// Decodes the first value of a header as `H` (`None` when the header is absent).
-    pub fn typed<'a, H: TypedHeader<'a> + 'a>(&'a self, name: HeaderName) -> Option<Result<H, SyntaxError>> {
+    pub fn typed<'a, H: TypedHeader<'a> + 'a>(
+        &'a self,
+        name: HeaderName,
+    ) -> Option<Result<H, SyntaxError>> {
         self.typed_all::<H>(name).next()
     }
 
@@ -265,7 +271,11 @@ impl MessageParts {
     pub fn vias(&self) -> impl Iterator<Item = Via<'_>> + '_ {
         let top = self.core.top_via;
         self.cached_list(
-            Some((self.top_via(), self.core.top_via_entry as usize, top.all.end())),
+            Some((
+                self.top_via(),
+                self.core.top_via_entry as usize,
+                top.all.end(),
+            )),
             HeaderName::Via,
         )
     }
@@ -279,7 +289,11 @@ impl MessageParts {
     /// `Contact: *` is not listed; see [`MessageParts::contact_is_star`].
     pub fn contacts(&self) -> impl Iterator<Item = NameAddr<'_>> + '_ {
         let first = self.core.first_contact.map(|(d, entry)| {
-            (NameAddr::from_data(self.hs(), d), entry as usize, d.all.end())
+            (
+                NameAddr::from_data(self.hs(), d),
+                entry as usize,
+                d.all.end(),
+            )
         });
         self.cached_list(first, HeaderName::Contact)
     }

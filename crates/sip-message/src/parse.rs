@@ -34,14 +34,8 @@ pub enum Framing {
 }
 
 enum StartLine {
-    Request {
-        method: Span,
-        uri: Span,
-    },
-    Response {
-        status: StatusCode,
-        reason: Span,
-    },
+    Request { method: Span, uri: Span },
+    Response { status: StatusCode, reason: Span },
 }
 
 struct Scan {
@@ -124,15 +118,14 @@ pub(crate) fn parse_message(
 
     let parts = MessageParts::new(head.clone(), body, scan.headers, core);
     match scan.start_line {
-        StartLine::Response { status, reason } => Ok(Message::Response(Response::new(
-            status, reason, parts,
-        ))),
+        StartLine::Response { status, reason } => {
+            Ok(Message::Response(Response::new(status, reason, parts)))
+        }
         StartLine::Request { method, uri } => {
             let method = Method::from_head(&head, method.of(hs));
             let is_ext = method.is_extension();
-            let uri_data = parse_uri(hb, uri.start(), uri.end()).map_err(|e| {
-                fail(ParseErrorKind::BadRequestUri(e), e.offset)
-            })?;
+            let uri_data = parse_uri(hb, uri.start(), uri.end())
+                .map_err(|e| fail(ParseErrorKind::BadRequestUri(e), e.offset))?;
             if uri_data.scheme == Scheme::Other {
                 return Err(fail(ParseErrorKind::UnsupportedUriScheme, uri.start()));
             }
@@ -496,15 +489,16 @@ fn decode_core(
                     p = q + 1;
                 }
             }
-            HeaderName::From => single(&mut from, hb, e, |s, a, b| parse_name_addr(s, a, b, false))?,
+            HeaderName::From => {
+                single(&mut from, hb, e, |s, a, b| parse_name_addr(s, a, b, false))?
+            }
             HeaderName::To => single(&mut to, hb, e, |s, a, b| parse_name_addr(s, a, b, false))?,
             HeaderName::CallId => single(&mut call_id, hb, e, |s, a, b| {
                 let p = lex::skip_lws(s, a, b);
                 crate::headers::parse_call_id_at(s, p, b).map(|end| (Span::new(p, end), end))
             })?,
             HeaderName::CSeq => single(&mut cseq, hb, e, |s, a, b| {
-                crate::headers::parse_cseq_at(s, a, b)
-                    .map(|(n, m, me)| ((n, Span::new(m, me)), me))
+                crate::headers::parse_cseq_at(s, a, b).map(|(n, m, me)| ((n, Span::new(m, me)), me))
             })?,
             HeaderName::MaxForwards => {
                 single(&mut max_forwards, hb, e, |s, a, b| number(s, a, b, 255))?

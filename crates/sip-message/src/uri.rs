@@ -493,8 +493,8 @@ mod tests {
 
     #[test]
     fn sip_uri_components() {
-        let u = Uri::parse("sips:alice:pw@[2001:db8::1]:5071;transport=tcp;lr?Subject=hi&X=1")
-            .unwrap();
+        let u =
+            Uri::parse("sips:alice:pw@[2001:db8::1]:5071;transport=tcp;lr?Subject=hi&X=1").unwrap();
         assert_eq!(u.scheme(), Scheme::Sips);
         assert_eq!(u.user(), Some("alice"));
         assert_eq!(u.password(), Some("pw"));
@@ -589,12 +589,27 @@ mod tests {
     #[test]
     fn rfc_equivalence() {
         let eq = |a: &str, b: &str| Uri::parse(a).unwrap().rfc_eq(&Uri::parse(b).unwrap());
-        assert!(eq("sip:%61lice@atlanta.com;transport=TCP", "sip:alice@AtLanTa.CoM;Transport=tcp"));
-        assert!(eq("sip:carol@chicago.com", "sip:carol@chicago.com;newparam=5"));
+        assert!(eq(
+            "sip:%61lice@atlanta.com;transport=TCP",
+            "sip:alice@AtLanTa.CoM;Transport=tcp"
+        ));
+        assert!(eq(
+            "sip:carol@chicago.com",
+            "sip:carol@chicago.com;newparam=5"
+        ));
         assert!(eq("sip:[2001:db8::1]", "sip:[2001:DB8:0:0:0:0:0:1]"));
-        assert!(!eq("SIP:ALICE@AtLanTa.CoM;Transport=udp", "sip:alice@AtLanTa.CoM;Transport=UDP"));
+        assert!(!eq(
+            "SIP:ALICE@AtLanTa.CoM;Transport=udp",
+            "sip:alice@AtLanTa.CoM;Transport=UDP"
+        ));
         assert!(!eq("sip:bob@biloxi.com", "sip:bob@biloxi.com:5060"));
-        assert!(!eq("sip:bob@biloxi.com", "sip:bob@biloxi.com;transport=udp"));
-        assert!(!eq("sip:carol@chicago.com;security=on", "sip:carol@chicago.com;security=off"));
+        assert!(!eq(
+            "sip:bob@biloxi.com",
+            "sip:bob@biloxi.com;transport=udp"
+        ));
+        assert!(!eq(
+            "sip:carol@chicago.com;security=on",
+            "sip:carol@chicago.com;security=off"
+        ));
     }
 }

@@ -142,7 +142,9 @@ fn rfc5118_verdicts() {
 #[test]
 fn every_corpus_file_has_a_verdict() {
     for (dir, table) in [("torture", RFC4475), ("torture-ipv6", RFC5118)] {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(dir);
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(dir);
         for entry in std::fs::read_dir(path).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();
             if let Some(stem) = name.strip_suffix(".dat") {
@@ -152,7 +154,10 @@ fn every_corpus_file_has_a_verdict() {
                     let _ = parse(dir, stem);
                     continue;
                 }
-                assert!(table.iter().any(|(n, _)| *n == stem), "{dir}/{name} has no verdict");
+                assert!(
+                    table.iter().any(|(n, _)| *n == stem),
+                    "{dir}/{name} has no verdict"
+                );
             }
         }
     }
@@ -192,7 +197,8 @@ fn wsinv_fields() {
         Some("newfangled value   continued newfangled value")
     );
     assert_eq!(
-        r.header_values_by_name("UnknownHeaderWithUnusualValue").next(),
+        r.header_values_by_name("UnknownHeaderWithUnusualValue")
+            .next(),
         Some(";;,,;;,;")
     );
     assert_eq!(r.body().len(), 150);
@@ -204,15 +210,30 @@ fn wsinv_fields() {
 fn intmeth_fields() {
     let m = ok("torture", "intmeth");
     let r = m.as_request().unwrap();
-    assert_eq!(r.method().as_str(), "!interesting-Method0123456789_*+`.%indeed'~");
+    assert_eq!(
+        r.method().as_str(),
+        "!interesting-Method0123456789_*+`.%indeed'~"
+    );
     assert!(r.method().is_extension());
     let u = r.uri();
-    assert_eq!(u.user(), Some("1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*"));
-    assert_eq!(u.password(), Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)"));
+    assert_eq!(
+        u.user(),
+        Some("1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*")
+    );
+    assert_eq!(
+        u.password(),
+        Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)")
+    );
     assert_eq!(u.host(), "example.com");
-    assert_eq!(r.to().display_name_raw(), Some("\"BEL:\\\x07 NUL:\\\0 DEL:\\\x7f\""));
+    assert_eq!(
+        r.to().display_name_raw(),
+        Some("\"BEL:\\\x07 NUL:\\\0 DEL:\\\x7f\"")
+    );
     assert_eq!(r.from().tag(), Some("_token~1'+`*%!-."));
-    assert_eq!(r.from().display_name_raw(), Some("token1~` token2'+_ token3*%!.-"));
+    assert_eq!(
+        r.from().display_name_raw(),
+        Some("token1~` token2'+_ token3*%!.-")
+    );
     assert_eq!(r.call_id(), "intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{");
     assert_eq!(r.max_forwards(), Some(255));
 }
@@ -221,9 +242,15 @@ fn intmeth_fields() {
 fn escapes_are_not_unescaped_twice() {
     let m = ok("torture", "esc01");
     let r = m.as_request().unwrap();
-    assert_eq!(r.uri().user_decoded().as_deref(), Some(&b"sips:user@example.com"[..]));
+    assert_eq!(
+        r.uri().user_decoded().as_deref(),
+        Some(&b"sips:user@example.com"[..])
+    );
     assert_eq!(r.to().uri().user_decoded().as_deref(), Some(&b"user"[..]));
-    assert_eq!(r.from().uri().user_decoded().as_deref(), Some(&b"I have spaces"[..]));
+    assert_eq!(
+        r.from().uri().user_decoded().as_deref(),
+        Some(&b"I have spaces"[..])
+    );
     let c = r.contacts().next().unwrap();
     let name = c.uri().param("n%61me").flatten().unwrap();
     assert_eq!(&*sip_message::percent_decode(name), b"value%41");
@@ -248,7 +275,10 @@ fn escapes_are_not_unescaped_twice() {
 fn semicolon_in_user_and_display_forms() {
     let m = ok("torture", "semiuri");
     let r = m.as_request().unwrap();
-    assert_eq!(r.uri().user_decoded().as_deref(), Some(&b"user;par=u@example.net"[..]));
+    assert_eq!(
+        r.uri().user_decoded().as_deref(),
+        Some(&b"user;par=u@example.net"[..])
+    );
     let m = ok("torture", "lwsdisp");
     assert_eq!(m.from().display_name_raw(), Some("caller"));
 }
@@ -300,22 +330,79 @@ fn responses() {
 #[test]
 fn rejected_messages_name_their_fault() {
     let kind = |n: &str| parse("torture", n).unwrap_err().kind().clone();
-    assert!(matches!(kind("badinv01"), ParseErrorKind::BadHeader { name: HeaderName::Via, .. }));
-    assert!(matches!(kind("clerr"), ParseErrorKind::BodyTruncated { declared: 9999, .. }));
-    assert!(matches!(kind("ncl"), ParseErrorKind::BadHeader { name: HeaderName::ContentLength, .. }));
-    assert!(matches!(kind("scalar02"), ParseErrorKind::BadHeader { name: HeaderName::CSeq, .. }));
-    assert!(matches!(kind("quotbal"), ParseErrorKind::BadHeader { name: HeaderName::To, .. }));
+    assert!(matches!(
+        kind("badinv01"),
+        ParseErrorKind::BadHeader {
+            name: HeaderName::Via,
+            ..
+        }
+    ));
+    assert!(matches!(
+        kind("clerr"),
+        ParseErrorKind::BodyTruncated { declared: 9999, .. }
+    ));
+    assert!(matches!(
+        kind("ncl"),
+        ParseErrorKind::BadHeader {
+            name: HeaderName::ContentLength,
+            ..
+        }
+    ));
+    assert!(matches!(
+        kind("scalar02"),
+        ParseErrorKind::BadHeader {
+            name: HeaderName::CSeq,
+            ..
+        }
+    ));
+    assert!(matches!(
+        kind("quotbal"),
+        ParseErrorKind::BadHeader {
+            name: HeaderName::To,
+            ..
+        }
+    ));
     assert!(matches!(kind("ltgtruri"), ParseErrorKind::BadRequestUri(_)));
-    assert!(matches!(kind("escruri"), ParseErrorKind::HeadersInRequestUri));
-    assert!(matches!(kind("regbadct"), ParseErrorKind::BadHeader { name: HeaderName::Contact, .. }));
-    assert!(matches!(kind("badaspec"), ParseErrorKind::BadHeader { name: HeaderName::To, .. }));
-    assert!(matches!(kind("baddn"), ParseErrorKind::BadHeader { name: HeaderName::From, .. } | ParseErrorKind::UnterminatedHeaders));
+    assert!(matches!(
+        kind("escruri"),
+        ParseErrorKind::HeadersInRequestUri
+    ));
+    assert!(matches!(
+        kind("regbadct"),
+        ParseErrorKind::BadHeader {
+            name: HeaderName::Contact,
+            ..
+        }
+    ));
+    assert!(matches!(
+        kind("badaspec"),
+        ParseErrorKind::BadHeader {
+            name: HeaderName::To,
+            ..
+        }
+    ));
+    assert!(matches!(
+        kind("baddn"),
+        ParseErrorKind::BadHeader {
+            name: HeaderName::From,
+            ..
+        } | ParseErrorKind::UnterminatedHeaders
+    ));
     assert_eq!(kind("badvers"), ParseErrorKind::UnsupportedVersion);
     assert_eq!(kind("mismatch01"), ParseErrorKind::CSeqMethodMismatch);
-    assert_eq!(kind("insuf"), ParseErrorKind::MissingHeader(HeaderName::From));
+    assert_eq!(
+        kind("insuf"),
+        ParseErrorKind::MissingHeader(HeaderName::From)
+    );
     assert_eq!(kind("unkscm"), ParseErrorKind::UnsupportedUriScheme);
-    assert!(matches!(kind("multi01"), ParseErrorKind::DuplicateHeader(_)));
-    assert_eq!(kind("mcl01"), ParseErrorKind::DuplicateHeader(HeaderName::ContentLength));
+    assert!(matches!(
+        kind("multi01"),
+        ParseErrorKind::DuplicateHeader(_)
+    ));
+    assert_eq!(
+        kind("mcl01"),
+        ParseErrorKind::DuplicateHeader(HeaderName::ContentLength)
+    );
     assert_eq!(kind("bigcode"), ParseErrorKind::BadStatusCode);
     // Offsets point into the message.
     let e = parse("torture", "badvers").unwrap_err();
@@ -370,7 +457,10 @@ fn ipv6_fields() {
     assert_eq!(m.as_request().unwrap().uri().port(), None);
     let m = ok("torture-ipv6", "port-unambiguous");
     assert_eq!(m.as_request().unwrap().uri().port(), Some(5070));
-    for name in ["via-received-param-with-delim", "via-received-param-no-delim"] {
+    for name in [
+        "via-received-param-with-delim",
+        "via-received-param-no-delim",
+    ] {
         let m = ok("torture-ipv6", name);
         assert_eq!(
             m.top_via().received_ip(),
@@ -409,7 +499,10 @@ fn baddn_as_archived_is_incomplete_on_a_stream() {
     // The archive copy lacks the empty line; a stream parser must wait, not fail.
     let raw = data("torture", "baddn");
     let mut f = sip_message::StreamFramer::new(sip_message::Limits::default());
-    assert!(matches!(f.poll(&raw), Ok(sip_message::FrameStatus::Partial)));
+    assert!(matches!(
+        f.poll(&raw),
+        Ok(sip_message::FrameStatus::Partial)
+    ));
 }
 
 #[test]

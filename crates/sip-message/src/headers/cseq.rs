@@ -114,16 +114,29 @@ mod tests {
         assert_eq!(c.seq, 9);
         assert_eq!(c.method, Method::Invite);
         assert_eq!(CSeq::parse("4294967295 ACK").unwrap().seq, u32::MAX);
-        for bad in ["36893488147419103232 REGISTER", "4294967296 BYE", "1", "INVITE", "1INVITE", "-1 BYE"] {
+        for bad in [
+            "36893488147419103232 REGISTER",
+            "4294967296 BYE",
+            "1",
+            "INVITE",
+            "1INVITE",
+            "-1 BYE",
+        ] {
             assert!(CSeq::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(CSeq::parse("7 NEWMETHOD").unwrap().method.as_str(), "NEWMETHOD");
+        assert_eq!(
+            CSeq::parse("7 NEWMETHOD").unwrap().method.as_str(),
+            "NEWMETHOD"
+        );
     }
 
     #[test]
     fn rack() {
         let r = RAck::parse("776656 1 INVITE").unwrap();
-        assert_eq!((r.rseq, r.cseq, r.method.clone()), (776656, 1, Method::Invite));
+        assert_eq!(
+            (r.rseq, r.cseq, r.method.clone()),
+            (776656, 1, Method::Invite)
+        );
         assert_eq!(RAck::parse(&r.to_string()).unwrap(), r);
         assert!(RAck::parse("1 INVITE").is_err());
     }

@@ -68,7 +68,11 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 impl HttpDate {
     /// Seconds since the Unix epoch.
     pub fn to_unix(&self) -> i64 {
-        days_from_civil(i64::from(self.year), i64::from(self.month), i64::from(self.day)) * 86_400
+        days_from_civil(
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        ) * 86_400
             + i64::from(self.hour) * 3600
             + i64::from(self.minute) * 60
             + i64::from(self.second)
@@ -109,12 +113,11 @@ impl HttpDate {
     }
 }
 
-fn digits<'a>(
-    n: usize,
-) -> impl Parser<&'a str, Output = u16, Error = nom::error::Error<&'a str>> {
-    map_res(take_while_m_n(n, n, |c: char| c.is_ascii_digit()), |s: &str| {
-        s.parse::<u16>()
-    })
+fn digits<'a>(n: usize) -> impl Parser<&'a str, Output = u16, Error = nom::error::Error<&'a str>> {
+    map_res(
+        take_while_m_n(n, n, |c: char| c.is_ascii_digit()),
+        |s: &str| s.parse::<u16>(),
+    )
 }
 
 fn weekday(i: &str) -> IResult<&str, Weekday> {
@@ -178,12 +181,9 @@ impl<'a> TypedHeader<'a> for HttpDate {
 
     fn parse_at(base: &'a str, pos: usize, end: usize) -> Result<(Self, usize), SyntaxError> {
         let p = lex::skip_lws(base.as_bytes(), pos, end);
-        let (rest, d) = rfc1123(&base[p..end])
-            .map_err(|_| SyntaxError::expected("RFC 1123 date in GMT", p))?;
-        let valid = (1..=31).contains(&d.day)
-            && d.hour < 24
-            && d.minute < 60
-            && d.second <= 60;
+        let (rest, d) =
+            rfc1123(&base[p..end]).map_err(|_| SyntaxError::expected("RFC 1123 date in GMT", p))?;
+        let valid = (1..=31).contains(&d.day) && d.hour < 24 && d.minute < 60 && d.second <= 60;
         if !valid {
             return Err(SyntaxError::new(SyntaxErrorKind::BadNumber, p));
         }
@@ -221,6 +221,9 @@ mod tests {
         assert!(HttpDate::parse("Sat, 13 Nov 2010 23:29:00 EST").is_err());
         assert!(HttpDate::parse("Sat, 13 Foo 2010 23:29:00 GMT").is_err());
         assert!(HttpDate::parse("Sat, 13 Nov 2010 25:29:00 GMT").is_err());
-        assert_eq!(HttpDate::from_unix(0).to_string(), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            HttpDate::from_unix(0).to_string(),
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
     }
 }

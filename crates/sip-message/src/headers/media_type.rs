@@ -111,10 +111,15 @@ mod tests {
         let m = MediaType::parse(r#"multipart/signed;protocol="application/pkcs7-signature";micalg=sha1;boundary=boundary42"#).unwrap();
         assert!(m.is_multipart());
         assert_eq!(m.boundary().as_deref(), Some("boundary42"));
-        assert_eq!(m.param("protocol").as_deref(), Some("application/pkcs7-signature"));
+        assert_eq!(
+            m.param("protocol").as_deref(),
+            Some("application/pkcs7-signature")
+        );
         assert!(MediaType::parse("Application/SDP").unwrap().is_sdp());
         assert!(MediaType::parse("application").is_err());
-        let accept: Vec<_> = MediaType::parse_list("application/sdp;q=1, */*;q=0.1").map(Result::unwrap).collect();
+        let accept: Vec<_> = MediaType::parse_list("application/sdp;q=1, */*;q=0.1")
+            .map(Result::unwrap)
+            .collect();
         assert!(accept[1].accepts("text", "plain"));
         assert_eq!(MediaType::parse(&accept[0].to_string()).unwrap(), accept[0]);
     }

@@ -73,7 +73,14 @@ mod tests {
         assert!(MaxForwards::parse("256").is_err());
         assert!(MaxForwards::parse("300").is_err());
         assert_eq!(ContentLength::parse(" 150 ").unwrap(), ContentLength(150));
-        for bad in ["-999", "five", "+5", "18446744073709551616", "4294967296", ""] {
+        for bad in [
+            "-999",
+            "five",
+            "+5",
+            "18446744073709551616",
+            "4294967296",
+            "",
+        ] {
             assert!(ContentLength::parse(bad).is_err(), "{bad}");
         }
         assert!(Expires::parse("10000000000000000000000000000000000000000").is_err());

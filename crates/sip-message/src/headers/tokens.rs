@@ -97,7 +97,10 @@ impl<'a> TypedHeader<'a> for Text<'a> {
     fn parse_at(base: &'a str, pos: usize, end: usize) -> Result<(Self, usize), SyntaxError> {
         let span = lex::trim(base.as_bytes(), pos, end);
         let text = span.of(base);
-        if let Some(i) = text.bytes().position(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        if let Some(i) = text
+            .bytes()
+            .position(|b| (b < 0x20 && b != b'\t') || b == 0x7f)
+        {
             return Err(SyntaxError::new(SyntaxErrorKind::BadChar, span.start() + i));
         }
         Ok((Text(text), end))
@@ -133,7 +136,10 @@ mod tests {
 
     #[test]
     fn text() {
-        assert_eq!(Text::parse("  Grandstream GXP2170 1.0  ").unwrap().0, "Grandstream GXP2170 1.0");
+        assert_eq!(
+            Text::parse("  Grandstream GXP2170 1.0  ").unwrap().0,
+            "Grandstream GXP2170 1.0"
+        );
         assert!(Text::parse("a\0b").is_err());
     }
 }

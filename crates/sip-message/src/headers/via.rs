@@ -107,8 +107,9 @@ impl<'a> Via<'a> {
     /// Whether the branch starts with the RFC 3261 magic cookie (and has more after it),
     /// so that RFC 3261 transaction matching applies rather than RFC 2543's.
     pub fn has_rfc3261_branch(&self) -> bool {
-        self.branch()
-            .is_some_and(|b| b.len() > BRANCH_MAGIC_COOKIE.len() && b.starts_with(BRANCH_MAGIC_COOKIE))
+        self.branch().is_some_and(|b| {
+            b.len() > BRANCH_MAGIC_COOKIE.len() && b.starts_with(BRANCH_MAGIC_COOKIE)
+        })
     }
 
     /// The `received` parameter (the source address the next hop saw), brackets removed.
@@ -129,10 +130,11 @@ impl<'a> Via<'a> {
 
     /// The `rport` parameter.
     pub fn rport(&self) -> Option<Rport> {
-        self.param("rport").map(|v| match v.and_then(|p| p.parse().ok()) {
-            Some(p) => Rport::Port(p),
-            None => Rport::Requested,
-        })
+        self.param("rport")
+            .map(|v| match v.and_then(|p| p.parse().ok()) {
+                Some(p) => Rport::Port(p),
+                None => Rport::Requested,
+            })
     }
 
     /// The `maddr` parameter.
@@ -241,24 +243,25 @@ pub(crate) fn parse_via(s: &[u8], pos: usize, end: usize) -> Result<(ViaData, us
         let val = value.map(|v| &s[v.start()..v.end()]);
         if lex::eq_ic(n, b"branch") {
             let v = value.ok_or(SyntaxError::expected("branch value", name.end()))?;
-            if !s[v.start()..v.end()].iter().all(|&b| lex::TOKEN[b as usize]) {
+            if !s[v.start()..v.end()]
+                .iter()
+                .all(|&b| lex::TOKEN[b as usize])
+            {
                 return Err(SyntaxError::new(SyntaxErrorKind::BadChar, v.start()));
             }
             branch = Some(v);
         } else if lex::eq_ic(n, b"rport") {
-            if let Some(v) = val {
-                if lex::parse_u64(v).is_none_or(|p| p > 65535) {
-                    return Err(SyntaxError::new(SyntaxErrorKind::BadPort, name.end()));
-                }
+            if let Some(v) = val
+                && lex::parse_u64(v).is_none_or(|p| p > 65535)
+            {
+                return Err(SyntaxError::new(SyntaxErrorKind::BadPort, name.end()));
             }
         } else if lex::eq_ic(n, b"ttl") {
             if val.and_then(lex::parse_u64).is_none_or(|t| t > 255) {
                 return Err(SyntaxError::new(SyntaxErrorKind::BadNumber, name.end()));
             }
-        } else if lex::eq_ic(n, b"received") || lex::eq_ic(n, b"maddr") {
-            if value.is_none() {
-                return Err(SyntaxError::expected("parameter value", name.end()));
-            }
+        } else if (lex::eq_ic(n, b"received") || lex::eq_ic(n, b"maddr")) && value.is_none() {
+            return Err(SyntaxError::expected("parameter value", name.end()));
         }
         Ok(())
     })?;
@@ -322,9 +325,15 @@ mod tests {
 
     #[test]
     fn display_round_trip() {
-        let v = Via::parse("SIP / 2.0 / TCP spindle.example.com : 5061 ; branch = z9hG4bK9ikj8 ; rport").unwrap();
+        let v = Via::parse(
+            "SIP / 2.0 / TCP spindle.example.com : 5061 ; branch = z9hG4bK9ikj8 ; rport",
+        )
+        .unwrap();
         let s = v.to_string();
-        assert_eq!(s, "SIP/2.0/TCP spindle.example.com:5061;branch=z9hG4bK9ikj8;rport");
+        assert_eq!(
+            s,
+            "SIP/2.0/TCP spindle.example.com:5061;branch=z9hG4bK9ikj8;rport"
+        );
         assert_eq!(Via::parse(&s).unwrap(), v);
     }
 }

@@ -34,7 +34,8 @@ impl<'a> TypedHeader<'a> for Warning<'a> {
         if ce - p != 3 {
             return Err(SyntaxError::new(SyntaxErrorKind::BadNumber, p));
         }
-        let code = (s[p] - b'0') as u16 * 100 + (s[p + 1] - b'0') as u16 * 10 + (s[p + 2] - b'0') as u16;
+        let code =
+            (s[p] - b'0') as u16 * 100 + (s[p + 1] - b'0') as u16 * 10 + (s[p + 2] - b'0') as u16;
         let a = lex::skip_lws(s, ce, end);
         if a == ce {
             return Err(SyntaxError::expected("white space", ce));

@@ -1,0 +1,203 @@
+//! Project automation, run as `cargo xtask <command>`:
+//!
+//! - `ci`: everything CI checks (`.ci/run` runs exactly this);
+//! - `fuzz [--secs N] [TARGET...]`: runs the cargo-fuzz targets (installs cargo-fuzz);
+//! - `bench-parse`: a quick run of the parse benchmark, ending in the `parse ratios:` line.
+
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+/// The crates that must stay sans-IO: no tokio in their normal dependency tree.
+const SANS_IO: &[&str] = &["sip-message", "sip-auth", "sip-nat"];
+
+/// The fuzz targets (binaries of the `fuzz/` crate).
+const FUZZ_TARGETS: &[&str] = &[
+    "parse_datagram",
+    "parse_stream",
+    "parse_uri",
+    "parse_sdp",
+    "parse_auth",
+];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+/// Runs a step, printing its name and duration; fails on a non-zero exit.
+fn step(name: &str, mut cmd: Command) -> Result<(), String> {
+    eprintln!("==> {name}");
+    let t = Instant::now();
+    let status = cmd
+        .status()
+        .map_err(|e| format!("{name}: cannot run: {e}"))?;
+    eprintln!("    {name}: {:.1}s", t.elapsed().as_secs_f64());
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{name} failed ({status})"))
+    }
+}
+
+fn ci() -> Result<(), String> {
+    let t = Instant::now();
+    let mut c = cargo();
+    c.args(["fmt", "--all", "--", "--check"]);
+    step("fmt", c)?;
+
+    let mut c = cargo();
+    c.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    step("clippy", c)?;
+
+    let mut c = cargo();
+    c.args(["test", "--workspace"]);
+    step("tests", c)?;
+
+    let mut c = cargo();
+    c.args(["test", "-p", "sip-message", "--test", "fuzz_corpus"]);
+    step("fuzz corpus replay", c)?;
+
+    let mut c = cargo();
+    c.args(["doc", "--workspace", "--no-deps"]);
+    c.env("RUSTDOCFLAGS", "-D warnings");
+    step("rustdoc", c)?;
+
+    let mut c = cargo();
+    c.args(["bench", "--workspace", "--no-run"]);
+    step("bench build", c)?;
+
+    check_sans_io()?;
+    eprintln!("==> ci passed in {:.0}s", t.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Checks that the sans-IO crates do not depend on tokio (normal dependencies).
+fn check_sans_io() -> Result<(), String> {
+    eprintln!("==> sans-IO check");
+    for krate in SANS_IO {
+        let out = cargo()
+            .args(["tree", "-p", krate, "-e", "normal", "--prefix", "none"])
+            .output()
+            .map_err(|e| format!("cargo tree: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "cargo tree -p {krate} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let tree = String::from_utf8_lossy(&out.stdout);
+        if let Some(line) = tree
+            .lines()
+            .find(|l| l.starts_with("tokio ") || l.starts_with("mio "))
+        {
+            return Err(format!("{krate} must stay sans-IO but depends on {line}"));
+        }
+    }
+    Ok(())
+}
+
+fn has_cargo_fuzz() -> bool {
+    cargo()
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn fuzz(args: &[String]) -> Result<(), String> {
+    let mut secs = 60u64;
+    let mut targets = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--secs" => {
+                secs = it
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or("--secs needs a number")?;
+            }
+            t if FUZZ_TARGETS.contains(&t) => targets.push(t.to_string()),
+            other => return Err(format!("unknown fuzz argument {other:?}")),
+        }
+    }
+    if targets.is_empty() {
+        targets = FUZZ_TARGETS.iter().map(|s| s.to_string()).collect();
+    }
+    if !has_cargo_fuzz() {
+        let mut c = cargo();
+        c.args(["install", "cargo-fuzz", "--locked"]);
+        step("install cargo-fuzz", c)?;
+    }
+    for t in &targets {
+        // `-s none`: no sanitizer, so the stable toolchain can build the target.
+        let mut c = cargo();
+        c.current_dir(root().join("fuzz")).args([
+            "fuzz",
+            "run",
+            "-s",
+            "none",
+            t,
+            "--",
+            &format!("-max_total_time={secs}"),
+        ]);
+        step(&format!("fuzz {t} for {secs}s"), c)?;
+    }
+    Ok(())
+}
+
+fn bench_parse() -> Result<(), String> {
+    let mut c = cargo();
+    c.args([
+        "bench",
+        "-p",
+        "sip-benches",
+        "--bench",
+        "parse",
+        "--",
+        "--warm-up-time",
+        "1",
+        "--measurement-time",
+        "3",
+    ]);
+    // No trailing output of our own: the benchmark's last line is the ratios line.
+    let status = c.status().map_err(|e| format!("cargo bench: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("parse benchmark failed ({status})"))
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        Some("fuzz") => fuzz(&args[1..]),
+        Some("bench-parse") => bench_parse(),
+        _ => Err("usage: cargo xtask <ci | fuzz [--secs N] [TARGET...] | bench-parse>".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
