@@ -146,17 +146,18 @@ fn fuzz(args: &[String]) -> Result<(), String> {
         step("install cargo-fuzz", c)?;
     }
     for t in &targets {
+        // New inputs go to a scratch corpus under target/; the committed seeds in
+        // fuzz/corpus/<target> are read but not grown. Crashes land in fuzz/artifacts.
+        let work = root().join("target/fuzz-corpus").join(t);
+        std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+        let seeds = root().join("fuzz/corpus").join(t);
         // `-s none`: no sanitizer, so the stable toolchain can build the target.
         let mut c = cargo();
-        c.current_dir(root().join("fuzz")).args([
-            "fuzz",
-            "run",
-            "-s",
-            "none",
-            t,
-            "--",
-            &format!("-max_total_time={secs}"),
-        ]);
+        c.current_dir(root().join("fuzz"))
+            .args(["fuzz", "run", "-s", "none", t]);
+        c.arg(&work)
+            .arg(&seeds)
+            .args(["--", &format!("-max_total_time={secs}")]);
         step(&format!("fuzz {t} for {secs}s"), c)?;
     }
     Ok(())

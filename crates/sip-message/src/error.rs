@@ -27,7 +27,7 @@ pub enum SyntaxErrorKind {
     TrailingData,
     /// A byte that may not appear here (a control character, say).
     BadChar,
-    /// A value too long to be represented (over 4 GiB).
+    /// A value longer than a message head may be (64 KiB).
     TooLong,
 }
 

@@ -211,11 +211,78 @@ static BUCKETS: [[u8; PER_BUCKET]; (MAX_LEN + 1) * 26] = {
     b
 };
 
+/// The canonical names in lowercase, zero-padded, for word-at-a-time comparison.
+static LOWER: [[u8; MAX_LEN]; HeaderName::TABLE.len()] = {
+    let t = HeaderName::TABLE;
+    let mut out = [[0u8; MAX_LEN]; HeaderName::TABLE.len()];
+    let mut i = 0;
+    while i < t.len() {
+        let name = t[i].0.as_bytes();
+        let mut j = 0;
+        while j < name.len() {
+            let c = name[j].to_ascii_lowercase();
+            // Every byte must keep its value under `| 0x20` for the comparison below.
+            assert!(c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-');
+            out[i][j] = c;
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+};
+
+#[inline(always)]
+fn word(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+#[inline(always)]
+fn half(b: &[u8], at: usize) -> u32 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(w)
+}
+
+/// Compares a name with no byte below 0x20 against a lowercase canonical name of the
+/// same length. `| 0x20` lowercases letters and leaves digits and '-' alone; for bytes of
+/// 0x20 and above it cannot turn anything else into a canonical byte.
+#[inline(always)]
+fn eq_canonical(name: &[u8], lower: &[u8; MAX_LEN]) -> bool {
+    let n = name.len();
+    if n >= 8 {
+        const M: u64 = 0x2020_2020_2020_2020;
+        let mut i = 0;
+        while i + 8 <= n {
+            if word(name, i) | M != word(lower, i) {
+                return false;
+            }
+            i += 8;
+        }
+        i == n || word(name, n - 8) | M == word(lower, n - 8)
+    } else if n >= 4 {
+        const M: u32 = 0x2020_2020;
+        half(name, 0) | M == half(lower, 0) && half(name, n - 4) | M == half(lower, n - 4)
+    } else {
+        name.iter().zip(lower).all(|(a, b)| a | 0x20 == *b)
+    }
+}
+
 impl HeaderName {
     /// Looks a name up case-insensitively, long or compact form. Unknown names give
     /// [`HeaderName::Other`].
-    #[inline]
     pub fn from_bytes(name: &[u8]) -> HeaderName {
+        if name.iter().any(|&b| b < 0x20) {
+            return HeaderName::Other;
+        }
+        HeaderName::from_token(name)
+    }
+
+    /// [`HeaderName::from_bytes`] for a name known to hold no byte below 0x20 (the
+    /// parser's names are tokens).
+    #[inline]
+    pub(crate) fn from_token(name: &[u8]) -> HeaderName {
         let n = name.len();
         if n == 1 {
             return HeaderName::from_compact(name[0]);
@@ -228,15 +295,9 @@ impl HeaderName {
             if idx == 0 {
                 break;
             }
-            let (canonical, h) = HeaderName::TABLE[idx as usize - 1];
-            // Canonical names hold letters, digits and '-': a byte matches when equal,
-            // or when the canonical byte is a letter and this is its other case.
-            let same = canonical
-                .bytes()
-                .zip(name)
-                .all(|(c, &b)| c == b || (c ^ 0x20 == b && c.is_ascii_alphabetic()));
-            if same {
-                return h;
+            let i = idx as usize - 1;
+            if eq_canonical(name, &LOWER[i]) {
+                return HeaderName::TABLE[i].1;
             }
         }
         HeaderName::Other
@@ -323,5 +384,11 @@ mod tests {
         assert_eq!(HeaderName::from_bytes(b"C%6Fntact"), HeaderName::Other);
         assert!(HeaderName::same_name("v", "VIA"));
         assert!(HeaderName::same_name("X-Foo", "x-foo"));
+        // Bytes that `| 0x20` would turn into '-' or digits never match.
+        assert_eq!(HeaderName::from_bytes(b"Call\rID"), HeaderName::Other);
+        assert_eq!(HeaderName::from_bytes(b"Min-SE"), HeaderName::MinSe);
+        assert_eq!(HeaderName::from_bytes(b"Min_SE"), HeaderName::Other);
+        assert_eq!(HeaderName::from_bytes(b"VIa"), HeaderName::Via);
+        assert_eq!(HeaderName::from_bytes(b"Vi"), HeaderName::Other);
     }
 }

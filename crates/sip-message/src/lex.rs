@@ -59,26 +59,27 @@ pub(crate) fn is_wsp(b: u8) -> bool {
 /// Finds the first byte below 0x20 (a control character, CR, LF or HTAB) in
 /// `s[i..end]`, eight bytes at a time; returns `end` when there is none.
 #[inline]
-pub(crate) fn find_ctl(s: &[u8], mut i: usize, end: usize) -> usize {
+pub(crate) fn find_ctl(s: &[u8], i: usize, end: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    while i + 8 <= end {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&s[i..i + 8]);
-        let x = u64::from_le_bytes(w);
+    let hay = &s[i..end];
+    let mut chunks = hay.chunks_exact(8);
+    let mut off = i;
+    for c in &mut chunks {
+        let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
         // Bytes below 0x20 (the classic "has less than" test; bytes >= 0x80 never match
         // because their high bit is set in x). The lowest flagged byte is exact: a
         // borrow only disturbs the bytes above it.
         let hits = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
         if hits != 0 {
-            return i + (hits.trailing_zeros() / 8) as usize;
+            return off + (hits.trailing_zeros() / 8) as usize;
         }
-        i += 8;
+        off += 8;
     }
-    while i < end && s[i] >= 0x20 {
-        i += 1;
+    match chunks.remainder().iter().position(|&b| b < 0x20) {
+        Some(k) => off + k,
+        None => end,
     }
-    i
 }
 
 /// Skips linear white space: SP, HTAB and folded line breaks (CRLF or LF followed by SP/HTAB).
@@ -99,12 +100,13 @@ pub(crate) fn skip_lws(s: &[u8], mut pos: usize, end: usize) -> usize {
 }
 
 /// Skips characters of a class; returns the first position not in it.
-#[inline]
-pub(crate) fn skip_class(s: &[u8], pos: usize, end: usize, class: &[bool; 256]) -> usize {
-    match s[pos..end].iter().position(|&b| !class[b as usize]) {
-        Some(o) => pos + o,
-        None => end,
+#[inline(always)]
+pub(crate) fn skip_class(s: &[u8], mut pos: usize, end: usize, class: &[bool; 256]) -> usize {
+    let s = &s[..end];
+    while pos < s.len() && class[s[pos] as usize] {
+        pos += 1;
     }
+    pos
 }
 
 /// Skips characters of a class and `%HH` escapes (the class must not contain `%`).

@@ -2,7 +2,8 @@
 //! out of proportion.
 
 /// Bounds applied while parsing a message. Exceeding any of them rejects the message
-/// with 513 Message Too Large (for requests).
+/// with 513 Message Too Large (for requests). Whatever the limits, a head (start line
+/// and headers) is at most 65,535 bytes; the body may be larger.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// The largest message (head and body) accepted, in bytes. Default 65,535, the
@@ -17,7 +18,7 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The largest `max_message_size` that can be configured: offsets are 32-bit.
+    /// The largest `max_message_size` that can be configured.
     pub const MAX_MESSAGE_SIZE_CAP: usize = u32::MAX as usize;
 }
 

@@ -19,7 +19,7 @@ use crate::lex::{self, TOKEN};
 use crate::limits::Limits;
 use crate::message::{Core, HeaderEntry, Message, MessageParts, Request, Response};
 use crate::method::Method;
-use crate::span::Span;
+use crate::span::{MAX_HEAD, Span};
 use crate::status::StatusCode;
 use crate::uri::{Scheme, parse_uri};
 
@@ -73,7 +73,15 @@ pub(crate) fn parse_message(
         ));
     }
     let s = &all[start..];
-    let scan = scan(s, origin, limits).map_err(|(k, o)| fail(k, o))?;
+    // Spans address at most MAX_HEAD bytes: a head that does not end within them is
+    // too large, whatever the limits say.
+    let scan = scan(&s[..s.len().min(MAX_HEAD)], origin, limits).map_err(|(k, o)| {
+        if k == ParseErrorKind::UnterminatedHeaders && s.len() > MAX_HEAD {
+            fail(ParseErrorKind::TooLarge { limit: MAX_HEAD }, MAX_HEAD)
+        } else {
+            fail(k, o)
+        }
+    })?;
 
     // Pass 2: the head as UTF-8 text.
     let head_range = start..start + scan.head_end;
@@ -311,7 +319,7 @@ fn scan(s: &[u8], origin: MessageKind, limits: &Limits) -> Result<Scan, ScanErro
             ));
         }
         headers.push(HeaderEntry {
-            name: HeaderName::from_bytes(&s[name_start..name_end]),
+            name: HeaderName::from_token(&s[name_start..name_end]),
             raw_name: Span::new(name_start, name_end),
             value,
         });

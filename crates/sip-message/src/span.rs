@@ -1,23 +1,27 @@
-//! Byte ranges into a message head, stored as two `u32`s.
+//! Byte ranges into a message head, stored as two `u16`s: a head is at most
+//! [`MAX_HEAD`] bytes (the body is kept apart and may be larger).
 //!
 //! Typed header values keep spans into the text they were parsed from instead of
 //! copies, so a message can cache them and hand out `&str` views for free.
 
+/// The largest head (or standalone header value) that spans can address.
+pub(crate) const MAX_HEAD: usize = u16::MAX as usize;
+
 /// A byte range `start..end` into some base text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Span {
-    pub(crate) start: u32,
-    pub(crate) end: u32,
+    pub(crate) start: u16,
+    pub(crate) end: u16,
 }
 
 impl Span {
-    /// Makes a span; positions are bounded by the message size limit, which is below 4 GiB.
+    /// Makes a span; every text parsed is at most [`MAX_HEAD`] bytes long.
     #[inline]
     pub(crate) fn new(start: usize, end: usize) -> Span {
-        debug_assert!(start <= end);
+        debug_assert!(start <= end && end <= MAX_HEAD);
         Span {
-            start: start as u32,
-            end: end as u32,
+            start: start as u16,
+            end: end as u16,
         }
     }
 

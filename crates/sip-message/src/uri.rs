@@ -69,7 +69,7 @@ impl<'a> Uri<'a> {
 
     /// Parses a whole string as a URI (`sip:`, `sips:`, `tel:` or another absolute URI).
     pub fn parse(s: &'a str) -> Result<Uri<'a>, SyntaxError> {
-        if s.len() > u32::MAX as usize {
+        if s.len() > crate::span::MAX_HEAD {
             return Err(SyntaxError::new(SyntaxErrorKind::TooLong, 0));
         }
         let d = parse_uri(s.as_bytes(), 0, s.len())?;
@@ -212,10 +212,11 @@ impl<'a> Uri<'a> {
             return false;
         }
         let decoded = |v: Option<&str>| v.map(|v| lex::percent_decode(v).to_ascii_lowercase());
+        // A repeated parameter counts by its first occurrence, on both sides.
         for p in self.params() {
             match other.param(p.name) {
                 Some(v) => {
-                    if decoded(p.value) != decoded(v) {
+                    if decoded(self.param(p.name).flatten()) != decoded(v) {
                         return false;
                     }
                 }

@@ -52,7 +52,7 @@ pub trait TypedHeader<'a>: Sized {
 
     /// Parses a complete value: exactly one element, with nothing but white space after.
     fn parse(value: &'a str) -> Result<Self, SyntaxError> {
-        if value.len() > u32::MAX as usize {
+        if value.len() > crate::span::MAX_HEAD {
             return Err(SyntaxError::new(SyntaxErrorKind::TooLong, 0));
         }
         let (v, e) = Self::parse_at(value, 0, value.len())?;
