@@ -21,6 +21,9 @@ use crate::span::Span;
 use crate::status::StatusCode;
 use crate::uri::{Uri, UriData};
 
+/// The header index: inline for typical messages, so parsing does not allocate.
+pub(crate) type HeaderIndex = smallvec::SmallVec<[HeaderEntry; 16]>;
+
 /// One header line as stored: its name, the name as written, and its value range.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct HeaderEntry {
@@ -64,7 +67,7 @@ pub struct HeaderField<'a> {
 pub struct MessageParts {
     head: ByteString,
     body: Bytes,
-    headers: Vec<HeaderEntry>,
+    headers: HeaderIndex,
     core: Core,
 }
 
@@ -72,7 +75,7 @@ impl MessageParts {
     pub(crate) fn new(
         head: ByteString,
         body: Bytes,
-        headers: Vec<HeaderEntry>,
+        headers: HeaderIndex,
         core: Core,
     ) -> MessageParts {
         MessageParts {
@@ -205,10 +208,6 @@ impl MessageParts {
     /// The CSeq method.
     pub fn cseq_method(&self) -> &Method {
         &self.core.cseq_method
-    }
-
-    pub(crate) fn cseq_span_start(&self) -> usize {
-        self.core.cseq_method_span.start()
     }
 
     /// The From header.

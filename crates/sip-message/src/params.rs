@@ -91,74 +91,71 @@ impl<'a> Iterator for Params<'a> {
     }
 }
 
-/// Which grammar a parameter list follows.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ParamStyle {
-    /// URI parameters: `;pname[=pvalue]`, paramchar only, no white space, `%HH` escapes.
-    Uri,
-    /// Header parameters: `SEMI token [EQUAL (token / host / quoted-string)]`, with LWS.
-    Header,
+fn bad_escape(o: usize) -> SyntaxError {
+    SyntaxError::new(SyntaxErrorKind::BadEscape, o)
 }
 
-/// Validates a parameter list starting at `pos` (which may hold white space, then `;`).
-/// Returns the span of the list (from the first `;` to the end of the last parameter,
-/// empty when there is none) and the position after it. Calls `each` with every
-/// parameter so callers can check or capture the ones they know.
-pub(crate) fn parse_params(
+/// Validates URI parameters at `pos`: `*( ";" pname [ "=" pvalue ] )` with paramchar
+/// and `%HH` escapes, no white space. Returns the span of the list (empty when there is
+/// none) and the position after it.
+pub(crate) fn parse_uri_params(
     s: &[u8],
     pos: usize,
     end: usize,
-    style: ParamStyle,
+) -> Result<(Span, usize), SyntaxError> {
+    let mut p = pos;
+    while p < end && s[p] == b';' {
+        let n = p + 1;
+        let ne = lex::skip_escaped(s, n, end, &PARAMCHAR).map_err(bad_escape)?;
+        if ne == n {
+            return Err(SyntaxError::expected("parameter name", n));
+        }
+        p = ne;
+        if p < end && s[p] == b'=' {
+            let v = p + 1;
+            let ve = lex::skip_escaped(s, v, end, &PARAMCHAR).map_err(bad_escape)?;
+            if ve == v {
+                return Err(SyntaxError::expected("parameter value", v));
+            }
+            p = ve;
+        }
+    }
+    Ok((Span::new(pos, p), p))
+}
+
+/// Validates header parameters at `pos` (which may hold white space, then `;`):
+/// `*( SEMI token [ EQUAL ( token / host / quoted-string ) ] )` with LWS around `;` and
+/// `=`. Returns the span of the list (from the first `;` to the end of the last
+/// parameter, empty when there is none) and the position after it. Calls `each` with
+/// every parameter's name and value spans so callers can check or keep the ones they know.
+pub(crate) fn parse_header_params(
+    s: &[u8],
+    pos: usize,
+    end: usize,
     mut each: impl FnMut(Span, Option<Span>) -> Result<(), SyntaxError>,
 ) -> Result<(Span, usize), SyntaxError> {
     let mut p = pos;
     let mut first = None;
     let mut last = pos;
     loop {
-        let semi = if style == ParamStyle::Header {
-            lex::skip_lws(s, p, end)
-        } else {
-            p
-        };
+        let semi = lex::skip_lws(s, p, end);
         if semi >= end || s[semi] != b';' {
             break;
         }
         first.get_or_insert(semi);
-        let n = if style == ParamStyle::Header {
-            lex::skip_lws(s, semi + 1, end)
-        } else {
-            semi + 1
-        };
-        let class = if style == ParamStyle::Header {
-            &TOKEN
-        } else {
-            &PARAMCHAR
-        };
-        let ne = if style == ParamStyle::Uri {
-            lex::skip_escaped(s, n, end, class)
-                .map_err(|o| SyntaxError::new(SyntaxErrorKind::BadEscape, o))?
-        } else {
-            lex::skip_class(s, n, end, class)
-        };
+        let n = lex::skip_lws(s, semi + 1, end);
+        let ne = lex::skip_class(s, n, end, &TOKEN);
         if ne == n {
             return Err(SyntaxError::expected("parameter name", n));
         }
-        let eq = if style == ParamStyle::Header {
-            lex::sep(s, ne, end, b'=')
-        } else if ne < end && s[ne] == b'=' {
-            Some(ne + 1)
-        } else {
-            None
-        };
-        let mut value = None;
         last = ne;
-        if let Some(v) = eq {
-            let ve = match style {
-                ParamStyle::Header if v < end && s[v] == b'"' => lex::quoted_string(s, v, end)
-                    .map_err(|o| SyntaxError::new(SyntaxErrorKind::UnterminatedQuote, o))?,
-                ParamStyle::Header => lex::skip_class(s, v, end, &GEN_VALUE),
-                ParamStyle::Uri => lex::skip_escaped(s, v, end, &PARAMCHAR)
-                    .map_err(|o| SyntaxError::new(SyntaxErrorKind::BadEscape, o))?,
+        let mut value = None;
+        if let Some(v) = lex::sep(s, ne, end, b'=') {
+            let ve = if v < end && s[v] == b'"' {
+                lex::quoted_string(s, v, end)
+                    .map_err(|o| SyntaxError::new(SyntaxErrorKind::UnterminatedQuote, o))?
+            } else {
+                lex::skip_class(s, v, end, &GEN_VALUE)
             };
             if ve == v {
                 return Err(SyntaxError::expected("parameter value", v));
@@ -182,7 +179,7 @@ mod tests {
 
     fn header_params(s: &str) -> Result<Vec<(String, Option<String>)>, SyntaxError> {
         let b = s.as_bytes();
-        let (span, end) = parse_params(b, 0, b.len(), ParamStyle::Header, |_, _| Ok(()))?;
+        let (span, end) = parse_header_params(b, 0, b.len(), |_, _| Ok(()))?;
         if end != b.len() {
             return Err(SyntaxError::new(SyntaxErrorKind::TrailingData, end));
         }

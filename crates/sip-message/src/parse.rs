@@ -9,7 +9,7 @@
 //! 3. decoding of the headers every element needs (Via, From, To, Call-ID, CSeq,
 //!    Max-Forwards, Content-Length, Contact), whose spans are kept in the message.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use bytestring::ByteString;
 
 use crate::error::{MessageKind, ParseError, ParseErrorKind, SyntaxError, SyntaxErrorKind};
@@ -17,7 +17,7 @@ use crate::header_name::HeaderName;
 use crate::headers::{NameAddrData, ViaData, parse_name_addr, parse_via};
 use crate::lex::{self, TOKEN};
 use crate::limits::Limits;
-use crate::message::{Core, HeaderEntry, Message, MessageParts, Request, Response};
+use crate::message::{Core, HeaderEntry, HeaderIndex, Message, MessageParts, Request, Response};
 use crate::method::Method;
 use crate::span::{MAX_HEAD, Span};
 use crate::status::StatusCode;
@@ -40,7 +40,7 @@ enum StartLine {
 
 struct Scan {
     start_line: StartLine,
-    headers: Vec<HeaderEntry>,
+    headers: HeaderIndex,
     /// Offset (head-relative) just after the empty line.
     head_end: usize,
     folded: bool,
@@ -83,28 +83,15 @@ pub(crate) fn parse_message(
         }
     })?;
 
-    // Pass 2: the head as UTF-8 text.
-    let head_range = start..start + scan.head_end;
-    let mut lossy = false;
-    let head = if scan.folded {
-        repair(&data[head_range], &mut lossy)
-    } else {
-        match ByteString::try_from(data.slice(head_range.clone())) {
-            Ok(h) => h,
-            Err(_) => repair(&data[head_range], &mut lossy),
-        }
-    };
-
-    // Pass 3: essential headers.
-    let hs: &str = &head;
-    let hb = hs.as_bytes();
-    let mut core = decode_core(hs, &head, &scan.headers, limits).map_err(|(k, o)| fail(k, o))?;
-    core.lossy = lossy;
+    // Pass 2: essential headers, decoded on the bytes (fold line breaks count as white
+    // space, so the spans are the same as in the unfolded text).
+    let hb = &all[start..start + scan.head_end];
+    let mut core = decode_core(hb, &scan.headers, limits).map_err(|(k, o)| fail(k, o))?;
 
     // Body.
     let body_start = start + scan.head_end;
     let available = all.len() - body_start;
-    let body = match (core.content_length, framing) {
+    let body_len = match (core.content_length, framing) {
         (Some(cl), _) => {
             let cl = cl as usize;
             if cl > available {
@@ -116,23 +103,47 @@ pub(crate) fn parse_message(
                     scan.head_end,
                 ));
             }
-            data.slice(body_start..body_start + cl)
+            cl
         }
-        (None, Framing::Datagram) => data.slice(body_start..),
+        (None, Framing::Datagram) => available,
         (None, Framing::Stream) => {
             return Err(fail(ParseErrorKind::MissingContentLength, scan.head_end));
         }
     };
 
-    let parts = MessageParts::new(head.clone(), body, scan.headers, core);
+    // Pass 3: the head as UTF-8 text. The common case (no folding, valid UTF-8) keeps
+    // the input's buffer: the head is the input cut down, with no copy and, when there
+    // is no body, no reference-count traffic.
+    let head_range = start..body_start;
+    let needs_repair = scan.folded || (!hb.is_ascii() && std::str::from_utf8(hb).is_err());
+    let mut lossy = false;
+    let (head, body) = if needs_repair {
+        let body = data.slice(body_start..body_start + body_len);
+        (repair(&data[head_range], &mut lossy), body)
+    } else {
+        let body = if body_len == 0 {
+            Bytes::new()
+        } else {
+            data.slice(body_start..body_start + body_len)
+        };
+        let mut head = data;
+        head.truncate(body_start);
+        head.advance(start);
+        // Checked just above; the empty string stands in rather than a panic.
+        (ByteString::try_from(head).unwrap_or_default(), body)
+    };
+    let hs: &str = &head;
+    core.lossy = lossy;
+    core.cseq_method = Method::from_head(&head, core.cseq_method_span.of(hs));
+
     match scan.start_line {
         StartLine::Response { status, reason } => {
+            let parts = MessageParts::new(head, body, scan.headers, core);
             Ok(Message::Response(Response::new(status, reason, parts)))
         }
         StartLine::Request { method, uri } => {
             let method = Method::from_head(&head, method.of(hs));
-            let is_ext = method.is_extension();
-            let uri_data = parse_uri(hb, uri.start(), uri.end())
+            let uri_data = parse_uri(hs.as_bytes(), uri.start(), uri.end())
                 .map_err(|e| fail(ParseErrorKind::BadRequestUri(e), e.offset))?;
             if uri_data.scheme == Scheme::Other {
                 return Err(fail(ParseErrorKind::UnsupportedUriScheme, uri.start()));
@@ -140,14 +151,15 @@ pub(crate) fn parse_message(
             if let Some(h) = uri_data.headers {
                 return Err(fail(ParseErrorKind::HeadersInRequestUri, h.start()));
             }
-            if parts.cseq_method() != &method {
-                return Err(ParseError::new(
+            if core.cseq_method != method {
+                let is_ext = method.is_extension();
+                return Err(fail(
                     ParseErrorKind::CSeqMethodMismatch,
-                    start + parts.cseq_span_start(),
-                    Some(origin),
+                    core.cseq_method_span.start(),
                 )
                 .with_extension_method(is_ext));
             }
+            let parts = MessageParts::new(head, body, scan.headers, core);
             Ok(Message::Request(Request::new(method, uri_data, parts)))
         }
     }
@@ -219,7 +231,7 @@ fn scan(s: &[u8], origin: MessageKind, limits: &Limits) -> Result<Scan, ScanErro
     if pos < len && lex::is_wsp(s[pos]) {
         return Err((ParseErrorKind::FoldedStartLine, pos));
     }
-    let mut headers = Vec::with_capacity(16);
+    let mut headers = HeaderIndex::new();
     let mut folded = false;
     loop {
         if pos >= len {
@@ -448,13 +460,7 @@ fn number(hb: &[u8], a: usize, b: usize, max: u64) -> Result<(u64, usize), Synta
 }
 
 /// Pass 3: decodes the essential headers.
-fn decode_core(
-    hs: &str,
-    head: &ByteString,
-    headers: &[HeaderEntry],
-    limits: &Limits,
-) -> Result<Core, ScanError> {
-    let hb = hs.as_bytes();
+fn decode_core(hb: &[u8], headers: &[HeaderEntry], limits: &Limits) -> Result<Core, ScanError> {
     let mut top_via: Option<(ViaData, u32)> = None;
     let mut via_count = 0usize;
     let mut first_contact: Option<(NameAddrData, u32)> = None;
@@ -558,7 +564,8 @@ fn decode_core(
         to,
         call_id,
         cseq_seq,
-        cseq_method: Method::from_head(head, cseq_method_span.of(hs)),
+        // Filled in once the head is text.
+        cseq_method: Method::Invite,
         cseq_method_span,
         max_forwards: max_forwards.map(|(v, _)| v as u8),
         content_length: content_length.map(|(v, _)| v as u32),

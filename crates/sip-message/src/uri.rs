@@ -11,7 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::error::{SyntaxError, SyntaxErrorKind};
 use crate::lex::{self, HNV, HOSTNAME, PASSWORD, SCHEME, URIC, USER};
-use crate::params::{ParamStyle, Params, parse_params};
+use crate::params::{Params, parse_uri_params};
 use crate::span::Span;
 
 /// The scheme of a URI.
@@ -364,89 +364,99 @@ fn escapes(s: &[u8], a: usize, b: usize) -> Result<(), SyntaxError> {
 
 /// Parses the URI occupying exactly `s[start..end]`.
 pub(crate) fn parse_uri(s: &[u8], start: usize, end: usize) -> Result<UriData, SyntaxError> {
-    if start >= end {
+    let (d, e) = parse_uri_prefix(s, start, end)?;
+    if e != end {
+        return Err(SyntaxError::new(SyntaxErrorKind::BadChar, e));
+    }
+    Ok(d)
+}
+
+/// Parses a URI starting at `start`, not going past `limit`, and stops at the first
+/// byte that cannot continue it (the `>` of a name-addr, say). Returns the URI and
+/// where it stopped.
+pub(crate) fn parse_uri_prefix(
+    s: &[u8],
+    start: usize,
+    limit: usize,
+) -> Result<(UriData, usize), SyntaxError> {
+    if start >= limit {
         return Err(SyntaxError::new(SyntaxErrorKind::Empty, start));
     }
     if !s[start].is_ascii_alphabetic() {
         return Err(SyntaxError::expected("URI scheme", start));
     }
-    let se = lex::skip_class(s, start + 1, end, &SCHEME);
-    if se >= end || s[se] != b':' {
+    let se = lex::skip_class(s, start + 1, limit, &SCHEME);
+    if se >= limit || s[se] != b':' {
         return Err(SyntaxError::expected("':' after URI scheme", se));
     }
-    let scheme_text = &s[start..se];
-    let scheme = if lex::eq_ic(scheme_text, b"sip") {
-        Scheme::Sip
-    } else if lex::eq_ic(scheme_text, b"sips") {
-        Scheme::Sips
-    } else if lex::eq_ic(scheme_text, b"tel") {
-        Scheme::Tel
-    } else {
-        Scheme::Other
+    let scheme = match se - start {
+        3 if lex::eq_ic(&s[start..se], b"sip") => Scheme::Sip,
+        4 if lex::eq_ic(&s[start..se], b"sips") => Scheme::Sips,
+        3 if lex::eq_ic(&s[start..se], b"tel") => Scheme::Tel,
+        _ => Scheme::Other,
     };
     let mut d = UriData {
-        all: Span::new(start, end),
         scheme,
         scheme_span: Span::new(start, se),
-        params: Span::new(end, end),
         ..UriData::default()
     };
     let p = se + 1;
-    match scheme {
-        Scheme::Sip | Scheme::Sips => parse_sip_rest(s, p, end, &mut d)?,
+    let end = match scheme {
+        Scheme::Sip | Scheme::Sips => parse_sip_rest(s, p, limit, &mut d)?,
         Scheme::Tel => {
-            let ne = memchr::memchr(b';', &s[p..end]).map_or(end, |o| p + o);
-            if ne == p || !s[p..ne].iter().all(|&b| is_tel_char(b)) {
+            let ne = p + s[p..limit].iter().take_while(|&&b| is_tel_char(b)).count();
+            if ne == p {
                 return Err(SyntaxError::expected("telephone number", p));
             }
             d.user = Some(Span::new(p, ne));
-            let (params, pe) = parse_params(s, ne, end, ParamStyle::Uri, |_, _| Ok(()))?;
-            if pe != end {
-                return Err(SyntaxError::new(SyntaxErrorKind::BadChar, pe));
-            }
+            let (params, pe) = parse_uri_params(s, ne, limit)?;
             d.params = params;
+            pe
         }
         Scheme::Other => {
-            let e = lex::skip_class(s, p, end, &URIC);
-            if e != end {
-                return Err(SyntaxError::new(SyntaxErrorKind::BadChar, e));
-            }
+            let e = lex::skip_class(s, p, limit, &URIC);
             if e == p {
                 return Err(SyntaxError::new(SyntaxErrorKind::Empty, p));
             }
             escapes(s, p, e)?;
+            d.params = Span::new(e, e);
+            e
         }
-    }
-    Ok(d)
+    };
+    d.all = Span::new(start, end);
+    Ok((d, end))
 }
 
 fn is_tel_char(b: u8) -> bool {
     b.is_ascii_hexdigit() || matches!(b, b'+' | b'-' | b'.' | b'(' | b')' | b'*' | b'#')
 }
 
-fn parse_sip_rest(s: &[u8], p: usize, end: usize, d: &mut UriData) -> Result<(), SyntaxError> {
+fn bad_escape(o: usize) -> SyntaxError {
+    SyntaxError::new(SyntaxErrorKind::BadEscape, o)
+}
+
+/// The part of a `sip:`/`sips:` URI after the scheme; returns where it ends.
+fn parse_sip_rest(s: &[u8], p: usize, end: usize, d: &mut UriData) -> Result<usize, SyntaxError> {
+    // userinfo: a user (and password) only when an '@' follows them; otherwise what
+    // was scanned is the host and the scan starts over there.
     let mut h = p;
-    if let Some(at) = memchr::memchr(b'@', &s[p..end]).map(|o| p + o) {
-        let colon = memchr::memchr(b':', &s[p..at]).map(|o| p + o);
-        let ue = colon.unwrap_or(at);
-        if ue == p {
+    let q = lex::skip_escaped(s, p, end, &USER).map_err(bad_escape)?;
+    if q < end && s[q] == b'@' {
+        if q == p {
             return Err(SyntaxError::expected("user", p));
         }
-        let bad = lex::skip_escaped(s, p, ue, &USER)
-            .map_err(|o| SyntaxError::new(SyntaxErrorKind::BadEscape, o))?;
-        if bad != ue {
-            return Err(SyntaxError::new(SyntaxErrorKind::BadChar, bad));
-        }
-        d.user = Some(Span::new(p, ue));
-        if let Some(c) = colon {
-            let bad = lex::skip_escaped(s, c + 1, at, &PASSWORD)
-                .map_err(|o| SyntaxError::new(SyntaxErrorKind::BadEscape, o))?;
-            if bad != at {
-                return Err(SyntaxError::new(SyntaxErrorKind::BadChar, bad));
+        d.user = Some(Span::new(p, q));
+        h = q + 1;
+    } else if q < end && s[q] == b':' {
+        let r = lex::skip_escaped(s, q + 1, end, &PASSWORD).map_err(bad_escape)?;
+        if r < end && s[r] == b'@' {
+            if q == p {
+                return Err(SyntaxError::expected("user", p));
             }
-            d.password = Some(Span::new(c + 1, at));
+            d.user = Some(Span::new(p, q));
+            d.password = Some(Span::new(q + 1, r));
+            h = r + 1;
         }
-        h = at + 1;
     }
     let (host, kind, mut q) = parse_host(s, h, end)?;
     d.host = host;
@@ -456,13 +466,12 @@ fn parse_sip_rest(s: &[u8], p: usize, end: usize, d: &mut UriData) -> Result<(),
         d.port = Some(port);
         q = pe;
     }
-    let (params, pe) = parse_params(s, q, end, ParamStyle::Uri, |_, _| Ok(()))?;
+    let (params, pe) = parse_uri_params(s, q, end)?;
     d.params = params;
     q = pe;
     if q < end && s[q] == b'?' {
         let hs = q + 1;
-        let he = lex::skip_escaped(s, hs, end, &HNV_AMP_EQ)
-            .map_err(|o| SyntaxError::new(SyntaxErrorKind::BadEscape, o))?;
+        let he = lex::skip_escaped(s, hs, end, &HNV_AMP_EQ).map_err(bad_escape)?;
         if he == hs {
             return Err(SyntaxError::expected("URI header", hs));
         }
@@ -475,10 +484,7 @@ fn parse_sip_rest(s: &[u8], p: usize, end: usize, d: &mut UriData) -> Result<(),
         d.headers = Some(Span::new(hs, he));
         q = he;
     }
-    if q != end {
-        return Err(SyntaxError::new(SyntaxErrorKind::BadChar, q));
-    }
-    Ok(())
+    Ok(q)
 }
 
 static HNV_AMP_EQ: [bool; 256] = {

@@ -191,24 +191,29 @@ impl<'a> TypedHeader<'a> for AuthHeader<'a> {
                 e,
             ));
         }
-        let mut p = q;
+        // Each parameter is scanned once: after a comma, the next name is looked at to
+        // tell a parameter from a new challenge, and kept when it is a parameter.
+        let ne = lex::token(s, q, end).ok_or(SyntaxError::expected("parameter name", q))?;
+        let mut v = lex::sep(s, ne, end, b'=').ok_or(SyntaxError::expected("'='", ne))?;
         let mut last;
         loop {
-            let ne = lex::token(s, p, end).ok_or(SyntaxError::expected("parameter name", p))?;
-            let v = lex::sep(s, ne, end, b'=').ok_or(SyntaxError::expected("'='", ne))?;
             last = value_end(s, v, end)?;
             let c = lex::skip_lws(s, last, end);
-            if c < end && s[c] == b',' {
-                let mut n = lex::skip_lws(s, c + 1, end);
-                while n < end && s[n] == b',' {
-                    n = lex::skip_lws(s, n + 1, end);
-                }
-                if param_starts(s, n, end) {
-                    p = n;
-                    continue;
-                }
+            if c >= end || s[c] != b',' {
+                break;
             }
-            break;
+            let mut n = lex::skip_lws(s, c + 1, end);
+            while n < end && s[n] == b',' {
+                n = lex::skip_lws(s, n + 1, end);
+            }
+            let next = lex::token(s, n, end).and_then(|ne2| {
+                let v2 = lex::sep(s, ne2, end, b'=')?;
+                (v2 < end && (s[v2] == b'"' || lex::TOKEN[s[v2] as usize])).then_some(v2)
+            });
+            match next {
+                Some(v2) => v = v2,
+                None => break,
+            }
         }
         Ok((
             AuthHeader {

@@ -5,7 +5,7 @@ use std::fmt;
 use crate::error::SyntaxError;
 use crate::headers::TypedHeader;
 use crate::lex;
-use crate::params::{ParamStyle, Params, parse_params};
+use crate::params::{Params, parse_header_params};
 
 fn token_with_params<'a>(
     base: &'a str,
@@ -16,7 +16,7 @@ fn token_with_params<'a>(
     let s = base.as_bytes();
     let p = lex::skip_lws(s, pos, end);
     let te = lex::token(s, p, end).ok_or(SyntaxError::expected(what, p))?;
-    let (params, e) = parse_params(s, te, end, ParamStyle::Header, |_, _| Ok(()))?;
+    let (params, e) = parse_header_params(s, te, end, |_, _| Ok(()))?;
     Ok((&base[p..te], params.of(base), e))
 }
 

@@ -6,7 +6,7 @@ use std::fmt;
 use crate::error::SyntaxError;
 use crate::headers::TypedHeader;
 use crate::lex;
-use crate::params::{ParamStyle, Params, parse_params};
+use crate::params::{Params, parse_header_params};
 
 /// A media type or media range, as in Content-Type and Accept.
 #[derive(Clone, Copy)]
@@ -90,7 +90,7 @@ impl<'a> TypedHeader<'a> for MediaType<'a> {
         let te = lex::token(s, p, end).ok_or(SyntaxError::expected("media type", p))?;
         let sp = lex::sep(s, te, end, b'/').ok_or(SyntaxError::expected("'/'", te))?;
         let se = lex::token(s, sp, end).ok_or(SyntaxError::expected("media subtype", sp))?;
-        let (params, e) = parse_params(s, se, end, ParamStyle::Header, |_, _| Ok(()))?;
+        let (params, e) = parse_header_params(s, se, end, |_, _| Ok(()))?;
         Ok((
             MediaType {
                 top: &base[p..te],

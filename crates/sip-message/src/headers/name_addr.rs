@@ -7,9 +7,9 @@ use std::fmt;
 use crate::error::{SyntaxError, SyntaxErrorKind};
 use crate::headers::TypedHeader;
 use crate::lex;
-use crate::params::{ParamStyle, Params, parse_params};
+use crate::params::{Params, parse_header_params};
 use crate::span::Span;
-use crate::uri::{Uri, UriData, parse_uri};
+use crate::uri::{Uri, UriData, parse_uri, parse_uri_prefix};
 
 /// The spans of a parsed name-addr; the typed view is [`NameAddr`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -183,10 +183,11 @@ pub(crate) fn parse_name_addr(
     }
     let after_uri;
     if let Some(lt) = laquot {
-        let gt = memchr::memchr(b'>', &s[lt + 1..end])
-            .map(|o| lt + 1 + o)
-            .ok_or(SyntaxError::expected("'>'", lt))?;
-        d.uri = parse_uri(s, lt + 1, gt)?;
+        let (uri, gt) = parse_uri_prefix(s, lt + 1, end)?;
+        if gt >= end || s[gt] != b'>' {
+            return Err(SyntaxError::expected("'>'", gt));
+        }
+        d.uri = uri;
         d.angle = true;
         after_uri = gt + 1;
     } else {
@@ -204,7 +205,7 @@ pub(crate) fn parse_name_addr(
         after_uri = ue;
     }
     let mut tag = None;
-    let (params, e) = parse_params(s, after_uri, end, ParamStyle::Header, |name, value| {
+    let (params, e) = parse_header_params(s, after_uri, end, |name, value| {
         if lex::eq_ic(&s[name.start()..name.end()], b"tag") {
             let v = value.ok_or(SyntaxError::expected("tag value", name.end()))?;
             tag = Some(v);

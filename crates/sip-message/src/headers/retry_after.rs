@@ -6,7 +6,7 @@ use crate::error::{SyntaxError, SyntaxErrorKind};
 use crate::headers::TypedHeader;
 use crate::headers::cseq::number_u32;
 use crate::lex;
-use crate::params::{ParamStyle, Params, parse_params};
+use crate::params::{Params, parse_header_params};
 
 /// A Retry-After value.
 #[derive(Clone, Copy, Debug)]
@@ -76,7 +76,7 @@ impl<'a> TypedHeader<'a> for RetryAfter<'a> {
             com = Some(&base[c + 1..ce - 1]);
             e = ce;
         }
-        let (params, e) = parse_params(s, e, end, ParamStyle::Header, |_, _| Ok(()))?;
+        let (params, e) = parse_header_params(s, e, end, |_, _| Ok(()))?;
         Ok((
             RetryAfter {
                 seconds,

@@ -6,7 +6,7 @@ use crate::error::SyntaxError;
 use crate::headers::TypedHeader;
 use crate::headers::cseq::number_u32;
 use crate::lex;
-use crate::params::{ParamStyle, Params, parse_params};
+use crate::params::{Params, parse_header_params};
 
 /// Which side refreshes the session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +54,7 @@ impl<'a> TypedHeader<'a> for SessionExpires<'a> {
         let s = base.as_bytes();
         let p = lex::skip_lws(s, pos, end);
         let (seconds, e) = number_u32(s, p, end)?;
-        let (params, e) = parse_params(s, e, end, ParamStyle::Header, |_, _| Ok(()))?;
+        let (params, e) = parse_header_params(s, e, end, |_, _| Ok(()))?;
         Ok((
             SessionExpires {
                 seconds,

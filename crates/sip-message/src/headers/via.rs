@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use crate::error::{SyntaxError, SyntaxErrorKind};
 use crate::headers::TypedHeader;
 use crate::lex;
-use crate::params::{ParamStyle, Params, parse_params};
+use crate::params::{Params, parse_header_params};
 use crate::span::Span;
 use crate::uri::{HostKind, host_ip, parse_host, parse_port};
 
@@ -238,7 +238,7 @@ pub(crate) fn parse_via(s: &[u8], pos: usize, end: usize) -> Result<(ViaData, us
     }
     d.sent_by = Span::new(h, q);
     let mut branch = None;
-    let (params, e) = parse_params(s, q, end, ParamStyle::Header, |name, value| {
+    let (params, e) = parse_header_params(s, q, end, |name, value| {
         let n = &s[name.start()..name.end()];
         let val = value.map(|v| &s[v.start()..v.end()]);
         if lex::eq_ic(n, b"branch") {
