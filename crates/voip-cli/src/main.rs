@@ -1,9 +1,11 @@
 //! `voip`: the command-line face of the SIP stack.
 //!
-//! `voip parse` reads one SIP message and prints a summary or a JSON verdict.
+//! `voip parse` reads one SIP message and prints a summary or a JSON verdict;
+//! `voip digest` computes a digest response for debugging authentication.
 
 #![forbid(unsafe_code)]
 
+mod digest_cmd;
 mod parse_cmd;
 
 use clap::{Parser, Subcommand};
@@ -14,7 +16,7 @@ use std::process::ExitCode;
 #[command(
     name = "voip",
     version,
-    about = "SIP from the command line: parse messages, more to come"
+    about = "SIP from the command line: parse messages, compute digest responses"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -25,6 +27,8 @@ struct Cli {
 enum Command {
     /// Parse one SIP message and print its summary or a JSON verdict.
     Parse(parse_cmd::ParseArgs),
+    /// Compute a digest response and Authorization value, to debug authentication.
+    Digest(Box<digest_cmd::DigestArgs>),
 }
 
 fn main() -> ExitCode {
@@ -41,5 +45,6 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Parse(args) => parse_cmd::run(&args),
+        Command::Digest(args) => digest_cmd::run(&args),
     }
 }

@@ -1,0 +1,33 @@
+//! Raw hash cost per block on this machine (for development).
+use sha2::Digest;
+use std::hint::black_box;
+use std::time::Instant;
+fn t<F: FnMut()>(name: &str, n: u32, mut f: F) {
+    let s = Instant::now();
+    for _ in 0..n {
+        f();
+    }
+    println!("{name}: {:.0} ns", s.elapsed().as_nanos() as f64 / n as f64);
+}
+fn main() {
+    let d55 = [b'a'; 55];
+    let d111 = [b'a'; 111];
+    let d200 = [b'a'; 200];
+    for _ in 0..2 {
+        t("md5 1 block", 1_000_000, || {
+            black_box(md5::Md5::digest(black_box(&d55)));
+        });
+        t("sha256 1 block", 1_000_000, || {
+            black_box(sha2::Sha256::digest(black_box(&d55)));
+        });
+        t("sha512_256 1 block", 1_000_000, || {
+            black_box(sha2::Sha512_256::digest(black_box(&d111)));
+        });
+        t("sha512_256 200B", 1_000_000, || {
+            black_box(sha2::Sha512_256::digest(black_box(&d200)));
+        });
+        t("md5 200B", 1_000_000, || {
+            black_box(md5::Md5::digest(black_box(&d200)));
+        });
+    }
+}

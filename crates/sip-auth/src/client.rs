@@ -1,0 +1,487 @@
+//! The client side: answering 401 and 407 challenges.
+//!
+//! A [`DigestClient`] holds what outlives one request: the policy and the nonce counts
+//! (per realm and nonce, RFC 7616 §3.4). An [`AuthSession`] belongs to one request and
+//! its retries; it is what stops a server that challenges every answer from making us
+//! loop. [`DigestClient::respond`] reads a challenge response and returns the header
+//! values to add to the retried request.
+//!
+//! ```
+//! use sip_auth::{AuthPolicy, AuthSession, CredentialsManager, DigestClient, RequestTarget};
+//! use sip_message::{Message, SeededRandom};
+//!
+//! let mut creds = CredentialsManager::new();
+//! creds.add("alice", "secret-a", None, None, None);
+//! let mut client = DigestClient::new(AuthPolicy::trusting(["pbx.example.com"]));
+//! let resp = Message::parse(&b"SIP/2.0 401 Unauthorized\r\n\
+//!     Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\nFrom: <sip:alice@example.com>;tag=1\r\n\
+//!     To: <sip:alice@example.com>;tag=2\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\n\
+//!     WWW-Authenticate: Digest realm=\"example.com\", nonce=\"abc\", qop=\"auth\", algorithm=SHA-256\r\n\
+//!     Content-Length: 0\r\n\r\n"[..])
+//! .unwrap();
+//! let target = RequestTarget::new("REGISTER", "sip:example.com", "pbx.example.com", "alice");
+//! let mut session = AuthSession::new();
+//! let answers = client
+//!     .respond(&mut session, resp.as_response().unwrap(), &target, &creds, &mut SeededRandom::new(1))
+//!     .unwrap();
+//! assert_eq!(answers[0].header, sip_message::HeaderName::Authorization);
+//! assert!(answers[0].value.starts_with("Digest username=\"alice\", realm=\"example.com\""));
+//! assert!(answers[0].value.contains("algorithm=SHA-256"));
+//! ```
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
+
+use sip_message::headers::AuthHeader;
+use sip_message::{HeaderName, Random, Response};
+
+use crate::algorithm::Algorithm;
+use crate::basic;
+use crate::challenge::DigestChallenge;
+use crate::credentials::{CredentialsManager, Secret};
+use crate::digest::{DigestInput, Qop, SecretRef, compute_response, nc_hex, userhash};
+use crate::error::AuthError;
+use crate::hex::Hex;
+
+/// What the client may do.
+#[derive(Clone, Debug)]
+pub struct AuthPolicy {
+    /// Whether MD5 and MD5-sess may be used (when a server offers nothing better).
+    pub allow_md5: bool,
+    /// Use `auth-int` when the server offers both `auth` and `auth-int`.
+    pub prefer_auth_int: bool,
+    /// Whether Basic may be sent at all; even then only over TLS.
+    pub allow_basic: bool,
+    /// The servers (hosts we send to: registrar, proxy) for which credentials added with
+    /// a wildcard server may be used. Credentials added for one server are used for that
+    /// server only. A challenge for a request to any other host is refused.
+    pub trusted_servers: Vec<String>,
+    /// How many challenges with `stale=true` one request may answer.
+    pub max_stale_retries: u32,
+    /// How many (realm, nonce) pairs to keep nonce counts for.
+    pub max_nonces: usize,
+}
+
+impl Default for AuthPolicy {
+    fn default() -> AuthPolicy {
+        AuthPolicy {
+            allow_md5: true,
+            prefer_auth_int: false,
+            allow_basic: false,
+            trusted_servers: Vec::new(),
+            max_stale_retries: 3,
+            max_nonces: 256,
+        }
+    }
+}
+
+impl AuthPolicy {
+    /// The default policy, trusting the given servers with wildcard credentials.
+    pub fn trusting<S: AsRef<str>>(servers: impl IntoIterator<Item = S>) -> AuthPolicy {
+        AuthPolicy {
+            trusted_servers: servers
+                .into_iter()
+                .map(|s| s.as_ref().to_ascii_lowercase())
+                .collect(),
+            ..AuthPolicy::default()
+        }
+    }
+}
+
+/// The request being retried, as the challenge must be answered for it.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestTarget<'a> {
+    /// The method.
+    pub method: &'a str,
+    /// The Request-URI: the digest URI.
+    pub uri: &'a str,
+    /// The host the request was sent to (the server or proxy), for the credentials
+    /// lookup and the trust check.
+    pub server: &'a str,
+    /// Our local user (the AOR user part), for the credentials lookup.
+    pub user: &'a str,
+    /// The body (for `auth-int`).
+    pub body: &'a [u8],
+    /// Whether the request went over TLS (Basic is never sent otherwise).
+    pub secure: bool,
+}
+
+impl<'a> RequestTarget<'a> {
+    /// A target with an empty body, not over TLS.
+    pub fn new(method: &'a str, uri: &'a str, server: &'a str, user: &'a str) -> Self {
+        RequestTarget {
+            method,
+            uri,
+            server,
+            user,
+            body: b"",
+            secure: false,
+        }
+    }
+}
+
+/// One header to add to the retried request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorizationValue {
+    /// `Authorization` (for WWW-Authenticate) or `Proxy-Authorization`.
+    pub header: HeaderName,
+    /// The realm answered.
+    pub realm: String,
+    /// The header value.
+    pub value: String,
+}
+
+/// The authentication state of one request and its retries.
+#[derive(Clone, Debug, Default)]
+pub struct AuthSession {
+    answered: HashMap<String, String>,
+    stale_retries: u32,
+}
+
+impl AuthSession {
+    /// A fresh session, for a new request.
+    pub fn new() -> AuthSession {
+        AuthSession::default()
+    }
+}
+
+/// The digest client.
+#[derive(Clone, Debug)]
+pub struct DigestClient {
+    policy: AuthPolicy,
+    counts: HashMap<(String, String), u32>,
+    order: VecDeque<(String, String)>,
+}
+
+fn check_quotable(s: &str, what: &'static str) -> Result<(), AuthError> {
+    if s.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return Err(AuthError::Unwritable(what));
+    }
+    Ok(())
+}
+
+/// Appends `, name="value"` (or `name="value"` at the start of the list).
+fn push_quoted(out: &mut String, name: &str, value: &str) {
+    let sep = if out.ends_with("Digest") { " " } else { ", " };
+    let _ = write!(out, "{sep}{name}=\"");
+    for c in value.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+}
+
+impl DigestClient {
+    /// A client with this policy.
+    pub fn new(policy: AuthPolicy) -> DigestClient {
+        DigestClient {
+            policy,
+            counts: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &AuthPolicy {
+        &self.policy
+    }
+
+    /// The next nonce count for (realm, nonce), counting from 1.
+    fn next_nc(&mut self, realm: &str, nonce: &str) -> u32 {
+        let key = (realm.to_string(), nonce.to_string());
+        if let Some(n) = self.counts.get_mut(&key) {
+            *n = n.saturating_add(1);
+            return *n;
+        }
+        while self.order.len() >= self.policy.max_nonces.max(1) {
+            if let Some(old) = self.order.pop_front() {
+                self.counts.remove(&old);
+            }
+        }
+        self.order.push_back(key.clone());
+        self.counts.insert(key, 1);
+        1
+    }
+
+    fn allowed(&self, a: Algorithm) -> bool {
+        self.policy.allow_md5 || a.family() != crate::algorithm::HashFamily::Md5
+    }
+
+    /// Answers the challenges in a 401 or 407 response to the request `target`: one
+    /// header per realm, choosing for each realm the first challenge, in the server's
+    /// order, whose scheme and algorithm we support and policy allows.
+    pub fn respond(
+        &mut self,
+        session: &mut AuthSession,
+        response: &Response,
+        target: &RequestTarget<'_>,
+        creds: &CredentialsManager,
+        rng: &mut dyn Random,
+    ) -> Result<Vec<AuthorizationValue>, AuthError> {
+        // Gather the challenges per realm, keeping the server's order.
+        let mut realms: Vec<(String, HeaderName, Vec<Candidate>)> = Vec::new();
+        let mut offered = Vec::new();
+        for (name, h) in response.auth_headers() {
+            let answer = match name {
+                HeaderName::WwwAuthenticate => HeaderName::Authorization,
+                HeaderName::ProxyAuthenticate => HeaderName::ProxyAuthorization,
+                _ => continue,
+            };
+            let Ok(h) = h else {
+                continue;
+            };
+            let cand = match Candidate::read(&h) {
+                Some(c) => c,
+                None => {
+                    offered.push(h.scheme().to_string());
+                    continue;
+                }
+            };
+            offered.push(cand.label());
+            match realms
+                .iter_mut()
+                .find(|(r, n, _)| *r == cand.realm() && *n == answer)
+            {
+                Some((_, _, list)) => list.push(cand),
+                None => realms.push((cand.realm().to_string(), answer, vec![cand])),
+            }
+        }
+        if realms.is_empty() {
+            return Err(if offered.is_empty() {
+                AuthError::NoChallenge
+            } else {
+                AuthError::NoSupportedChallenge {
+                    offered: offered.join(", "),
+                }
+            });
+        }
+        let mut out = Vec::new();
+        for (realm, header, candidates) in realms {
+            let chosen = candidates.into_iter().find(|c| match c {
+                Candidate::Digest(d) => d.algorithm.is_some_and(|a| self.allowed(a)),
+                Candidate::Basic { .. } => self.policy.allow_basic && target.secure,
+            });
+            let Some(chosen) = chosen else {
+                let only_md5 = offered.iter().all(|o| o.contains("MD5"));
+                return Err(if !self.policy.allow_md5 && only_md5 {
+                    AuthError::Md5Refused
+                } else {
+                    AuthError::NoSupportedChallenge {
+                        offered: offered.join(", "),
+                    }
+                });
+            };
+            // One answer per realm per request, unless the server says the nonce was
+            // merely stale.
+            let stale = matches!(&chosen, Candidate::Digest(d) if d.stale);
+            if session.answered.contains_key(&realm) {
+                if !stale || session.stale_retries >= self.policy.max_stale_retries {
+                    return Err(AuthError::Rejected { realm });
+                }
+                session.stale_retries += 1;
+            }
+            let found = creds
+                .get(target.server, &realm, target.user)
+                .ok_or_else(|| AuthError::NoCredentials {
+                    realm: realm.clone(),
+                })?;
+            let trusted = self
+                .policy
+                .trusted_servers
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(target.server));
+            if !found.server_specific && !trusted {
+                return Err(AuthError::UntrustedServer {
+                    server: target.server.to_string(),
+                });
+            }
+            let value = match &chosen {
+                Candidate::Digest(d) => self.digest_value(d, target, found.credential, rng)?,
+                Candidate::Basic { .. } => match &found.credential.secret {
+                    Secret::Password(p) => basic::credentials(&found.credential.username, p),
+                    Secret::Ha1 { .. } => {
+                        return Err(AuthError::NoSupportedChallenge {
+                            offered: "Basic (an HA1 cannot answer it)".into(),
+                        });
+                    }
+                },
+            };
+            let nonce = match &chosen {
+                Candidate::Digest(d) => d.nonce.clone(),
+                Candidate::Basic { .. } => String::new(),
+            };
+            session.answered.insert(realm.clone(), nonce);
+            out.push(AuthorizationValue {
+                header,
+                realm,
+                value,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The header value answering one Digest challenge.
+    fn digest_value(
+        &mut self,
+        d: &DigestChallenge,
+        target: &RequestTarget<'_>,
+        cred: &crate::credentials::Credential,
+        rng: &mut dyn Random,
+    ) -> Result<String, AuthError> {
+        let algorithm = d
+            .algorithm
+            .ok_or_else(|| AuthError::NoSupportedChallenge { offered: d.label() })?;
+        let qop = if !d.qop_offered {
+            None
+        } else if self.policy.prefer_auth_int && d.qop.contains(&Qop::AuthInt) {
+            Some(Qop::AuthInt)
+        } else if d.qop.contains(&Qop::Auth) {
+            Some(Qop::Auth)
+        } else if d.qop.contains(&Qop::AuthInt) {
+            Some(Qop::AuthInt)
+        } else {
+            return Err(AuthError::NoSupportedChallenge {
+                offered: format!("{} with an unknown qop", d.label()),
+            });
+        };
+        let secret = match &cred.secret {
+            Secret::Password(p) => SecretRef::Password(p.as_bytes()),
+            Secret::Ha1 { family, hex } => {
+                if *family != algorithm.family() {
+                    return Err(AuthError::Ha1Mismatch { algorithm });
+                }
+                SecretRef::Ha1(hex)
+            }
+        };
+        // A cnonce is needed with qop and with -sess (RFC 2617 has -sess use it even
+        // without qop).
+        let cnonce = (qop.is_some() || algorithm.is_sess()).then(|| rng.token(24));
+        let nc = qop.map(|_| self.next_nc(&d.realm, &d.nonce));
+        let answer = Answer {
+            challenge: d,
+            qop,
+            username: &cred.username,
+            secret,
+            cnonce: cnonce.as_deref(),
+            nc,
+        };
+        answer.authorization(target).map(|(_, v)| v)
+    }
+}
+
+/// Everything one Authorization value is made of, for when the caller chose the
+/// parameters itself (`voip digest`, tests); [`DigestClient::respond`] builds one per
+/// realm.
+#[derive(Clone, Copy)]
+pub struct Answer<'a> {
+    /// The challenge answered (realm, nonce, algorithm, opaque, userhash).
+    pub challenge: &'a DigestChallenge,
+    /// The qop chosen; `None` for an RFC 2069 answer.
+    pub qop: Option<Qop>,
+    /// The plain user name.
+    pub username: &'a str,
+    /// The secret.
+    pub secret: SecretRef<'a>,
+    /// The client nonce (with qop and -sess).
+    pub cnonce: Option<&'a str>,
+    /// The nonce count (with qop).
+    pub nc: Option<u32>,
+}
+
+impl Answer<'_> {
+    /// The response digest and the complete header value
+    /// (`Digest username="...", realm="...", ...`) for a request.
+    pub fn authorization(&self, target: &RequestTarget<'_>) -> Result<(Hex, String), AuthError> {
+        let d = self.challenge;
+        let algorithm = d
+            .algorithm
+            .ok_or_else(|| AuthError::NoSupportedChallenge { offered: d.label() })?;
+        for (v, what) in [
+            (self.username, "user name"),
+            (d.realm.as_str(), "realm"),
+            (d.nonce.as_str(), "nonce"),
+            (target.uri, "URI"),
+        ] {
+            check_quotable(v, what)?;
+        }
+        let response = compute_response(&DigestInput {
+            algorithm,
+            username: self.username,
+            realm: &d.realm,
+            secret: self.secret,
+            nonce: &d.nonce,
+            cnonce: self.cnonce,
+            nc: self.nc,
+            qop: self.qop,
+            method: target.method,
+            uri: target.uri,
+            body: target.body,
+        })?;
+        let username = if d.userhash {
+            userhash(algorithm, self.username, &d.realm).to_string()
+        } else {
+            self.username.to_string()
+        };
+        let mut v = String::with_capacity(256);
+        v.push_str("Digest");
+        push_quoted(&mut v, "username", &username);
+        push_quoted(&mut v, "realm", &d.realm);
+        push_quoted(&mut v, "nonce", &d.nonce);
+        push_quoted(&mut v, "uri", target.uri);
+        push_quoted(&mut v, "response", response.as_str());
+        if d.algorithm_name.is_some() {
+            let _ = write!(v, ", algorithm={}", algorithm.as_str());
+        }
+        if let Some(c) = self.cnonce {
+            check_quotable(c, "cnonce")?;
+            push_quoted(&mut v, "cnonce", c);
+        }
+        if let Some(o) = &d.opaque {
+            check_quotable(o, "opaque")?;
+            push_quoted(&mut v, "opaque", o);
+        }
+        if let (Some(q), Some(n)) = (self.qop, self.nc) {
+            let _ = write!(v, ", qop={q}, nc={}", nc_hex(n));
+        }
+        if d.userhash {
+            v.push_str(", userhash=true");
+        }
+        Ok((response, v))
+    }
+}
+
+/// A challenge we could answer.
+enum Candidate {
+    Digest(DigestChallenge),
+    Basic { realm: String },
+}
+
+impl Candidate {
+    fn read(h: &AuthHeader<'_>) -> Option<Candidate> {
+        if h.is_digest() {
+            return DigestChallenge::from_header(h).ok().map(Candidate::Digest);
+        }
+        if h.scheme().eq_ignore_ascii_case("Basic") {
+            return Some(Candidate::Basic {
+                realm: h.param("realm").map(|r| r.into_owned()).unwrap_or_default(),
+            });
+        }
+        None
+    }
+
+    fn realm(&self) -> &str {
+        match self {
+            Candidate::Digest(d) => &d.realm,
+            Candidate::Basic { realm } => realm,
+        }
+    }
+
+    fn label(&self) -> String {
+        match self {
+            Candidate::Digest(d) => d.label(),
+            Candidate::Basic { .. } => "Basic".into(),
+        }
+    }
+}
