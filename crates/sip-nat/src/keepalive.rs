@@ -51,7 +51,12 @@ impl KeepAlive {
     }
 
     /// A timer whose first ping is one (randomized) interval after `now`.
-    pub fn new(kind: KeepAliveKind, interval: Duration, now: Instant, rng: &mut dyn Random) -> KeepAlive {
+    pub fn new(
+        kind: KeepAliveKind,
+        interval: Duration,
+        now: Instant,
+        rng: &mut dyn Random,
+    ) -> KeepAlive {
         let mut k = KeepAlive {
             kind,
             interval,
@@ -94,7 +99,11 @@ impl KeepAlive {
     }
 
     /// Advances to `now`; returns what to do, if anything.
-    pub fn handle_timeout(&mut self, now: Instant, rng: &mut dyn Random) -> Option<KeepAliveAction> {
+    pub fn handle_timeout(
+        &mut self,
+        now: Instant,
+        rng: &mut dyn Random,
+    ) -> Option<KeepAliveAction> {
         if let Some(deadline) = self.awaiting_pong_until
             && now >= deadline
         {
@@ -126,34 +135,62 @@ mod tests {
     fn pings_on_schedule_and_fails_without_pong() {
         let t0 = Instant::now();
         let mut rng = SeededRandom::new(3);
-        let mut k = KeepAlive::new(KeepAliveKind::StreamCrlf, Duration::from_secs(100), t0, &mut rng);
+        let mut k = KeepAlive::new(
+            KeepAliveKind::StreamCrlf,
+            Duration::from_secs(100),
+            t0,
+            &mut rng,
+        );
         let first = k.poll_timeout();
         assert!(first >= t0 + Duration::from_secs(80) && first <= t0 + Duration::from_secs(100));
-        assert_eq!(k.handle_timeout(first - Duration::from_millis(1), &mut rng), None);
-        assert_eq!(k.handle_timeout(first, &mut rng), Some(KeepAliveAction::SendPing));
+        assert_eq!(
+            k.handle_timeout(first - Duration::from_millis(1), &mut rng),
+            None
+        );
+        assert_eq!(
+            k.handle_timeout(first, &mut rng),
+            Some(KeepAliveAction::SendPing)
+        );
         // The pong deadline comes before the next ping.
         assert_eq!(k.poll_timeout(), first + Duration::from_secs(10));
         k.on_pong();
         let next = k.poll_timeout();
         assert!(next >= first + Duration::from_secs(80));
-        assert_eq!(k.handle_timeout(next, &mut rng), Some(KeepAliveAction::SendPing));
-        assert_eq!(k.handle_timeout(next + Duration::from_secs(10), &mut rng), Some(KeepAliveAction::FlowFailed));
+        assert_eq!(
+            k.handle_timeout(next, &mut rng),
+            Some(KeepAliveAction::SendPing)
+        );
+        assert_eq!(
+            k.handle_timeout(next + Duration::from_secs(10), &mut rng),
+            Some(KeepAliveAction::FlowFailed)
+        );
     }
 
     #[test]
     fn udp_crlf_expects_no_pong_and_intervals_are_jittered() {
         let t0 = Instant::now();
         let mut rng = SeededRandom::new(4);
-        let mut k = KeepAlive::new(KeepAliveKind::UdpCrlf, KeepAlive::default_interval(KeepAliveKind::UdpCrlf), t0, &mut rng);
+        let mut k = KeepAlive::new(
+            KeepAliveKind::UdpCrlf,
+            KeepAlive::default_interval(KeepAliveKind::UdpCrlf),
+            t0,
+            &mut rng,
+        );
         let mut now = t0;
         let mut gaps = Vec::new();
         for _ in 0..50 {
             let t = k.poll_timeout();
             gaps.push(t - now);
             now = t;
-            assert_eq!(k.handle_timeout(now, &mut rng), Some(KeepAliveAction::SendPing));
+            assert_eq!(
+                k.handle_timeout(now, &mut rng),
+                Some(KeepAliveAction::SendPing)
+            );
         }
-        assert!(gaps.iter().all(|g| *g >= Duration::from_secs(20) && *g <= Duration::from_secs(25)));
+        assert!(
+            gaps.iter()
+                .all(|g| *g >= Duration::from_secs(20) && *g <= Duration::from_secs(25))
+        );
         assert!(gaps.windows(2).any(|w| w[0] != w[1]));
     }
 }

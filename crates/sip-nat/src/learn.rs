@@ -87,29 +87,57 @@ mod tests {
     #[test]
     fn learns_from_received_and_rport() {
         let mut l = AddressLearner::new("192.168.1.5:5060".parse().unwrap());
-        assert_eq!(l.observe(&via("SIP/2.0/UDP 192.168.1.5:5060;branch=z9hG4bK1;rport")), Observation::Unchanged);
         assert_eq!(
-            l.observe(&via("SIP/2.0/UDP 192.168.1.5:5060;branch=z9hG4bK1;rport=5060;received=192.168.1.5")),
+            l.observe(&via("SIP/2.0/UDP 192.168.1.5:5060;branch=z9hG4bK1;rport")),
             Observation::Unchanged
         );
-        let changed = l.observe(&via("SIP/2.0/UDP 192.168.1.5:5060;branch=z9hG4bK1;rport=41000;received=203.0.113.7"));
-        assert_eq!(changed, Observation::Changed { public: "203.0.113.7:41000".parse().unwrap() });
+        assert_eq!(
+            l.observe(&via(
+                "SIP/2.0/UDP 192.168.1.5:5060;branch=z9hG4bK1;rport=5060;received=192.168.1.5"
+            )),
+            Observation::Unchanged
+        );
+        let changed = l.observe(&via(
+            "SIP/2.0/UDP 192.168.1.5:5060;branch=z9hG4bK1;rport=41000;received=203.0.113.7",
+        ));
+        assert_eq!(
+            changed,
+            Observation::Changed {
+                public: "203.0.113.7:41000".parse().unwrap()
+            }
+        );
         // Reported once, not on every response.
         assert_eq!(
-            l.observe(&via("SIP/2.0/UDP 192.168.1.5:5060;branch=z9hG4bK2;rport=41000;received=203.0.113.7")),
+            l.observe(&via(
+                "SIP/2.0/UDP 192.168.1.5:5060;branch=z9hG4bK2;rport=41000;received=203.0.113.7"
+            )),
             Observation::Unchanged
         );
         l.adopt("203.0.113.7:41000".parse().unwrap());
         assert_eq!(l.advertised().port(), 41000);
         // A NAT rebinding changes the port again.
-        let again = l.observe(&via("SIP/2.0/UDP 203.0.113.7:41000;branch=z9hG4bK3;rport=41022;received=203.0.113.7"));
-        assert_eq!(again, Observation::Changed { public: "203.0.113.7:41022".parse().unwrap() });
+        let again = l.observe(&via(
+            "SIP/2.0/UDP 203.0.113.7:41000;branch=z9hG4bK3;rport=41022;received=203.0.113.7",
+        ));
+        assert_eq!(
+            again,
+            Observation::Changed {
+                public: "203.0.113.7:41022".parse().unwrap()
+            }
+        );
     }
 
     #[test]
     fn received_alone_and_ipv6() {
         let mut l = AddressLearner::new("[2001:db8::5]:5060".parse().unwrap());
-        let seen = l.observe(&via("SIP/2.0/UDP [2001:db8::5]:5060;branch=z9hG4bK1;received=[2001:db8::99]"));
-        assert_eq!(seen, Observation::Changed { public: "[2001:db8::99]:5060".parse().unwrap() });
+        let seen = l.observe(&via(
+            "SIP/2.0/UDP [2001:db8::5]:5060;branch=z9hG4bK1;received=[2001:db8::99]",
+        ));
+        assert_eq!(
+            seen,
+            Observation::Changed {
+                public: "[2001:db8::99]:5060".parse().unwrap()
+            }
+        );
     }
 }

@@ -25,7 +25,9 @@ pub enum Reach {
 pub enum NatError {
     /// The destination is outside the bind network and no remote host name (or learned
     /// public address) is known.
-    #[error("no remote hostname for {0}: cannot give a return path to hosts outside the bind network")]
+    #[error(
+        "no remote hostname for {0}: cannot give a return path to hosts outside the bind network"
+    )]
     NoRemoteHostname(IpAddr),
     /// Bound to an unspecified address, no host name set, and no route toward the
     /// destination.
@@ -161,10 +163,21 @@ mod tests {
             let p = NatPolicy::new(ip("192.168.1.5"), net(network))
                 .with_hostname("pbx-1.lan")
                 .with_remote_hostname("voip.example.com");
-            assert_eq!(p.get_host(ip(inside), &NoRoutes).unwrap(), "pbx-1.lan", "{network}");
-            assert_eq!(p.get_host(ip(outside), &NoRoutes).unwrap(), "voip.example.com", "{network}");
+            assert_eq!(
+                p.get_host(ip(inside), &NoRoutes).unwrap(),
+                "pbx-1.lan",
+                "{network}"
+            );
+            assert_eq!(
+                p.get_host(ip(outside), &NoRoutes).unwrap(),
+                "voip.example.com",
+                "{network}"
+            );
             let no_remote = NatPolicy::new(ip("192.168.1.5"), net(network));
-            assert_eq!(no_remote.get_host(ip(inside), &NoRoutes).unwrap(), "192.168.1.5");
+            assert_eq!(
+                no_remote.get_host(ip(inside), &NoRoutes).unwrap(),
+                "192.168.1.5"
+            );
             assert_eq!(
                 no_remote.get_host(ip(outside), &NoRoutes),
                 Err(NatError::NoRemoteHostname(ip(outside)))
@@ -175,7 +188,10 @@ mod tests {
     #[test]
     fn unspecified_bind_is_never_advertised() {
         let p = NatPolicy::new(ip("0.0.0.0"), net("0.0.0.0/0"));
-        assert_eq!(p.get_host(ip("127.0.0.1"), &NoRoutes), Err(NatError::NoRoute(ip("127.0.0.1"))));
+        assert_eq!(
+            p.get_host(ip("127.0.0.1"), &NoRoutes),
+            Err(NatError::NoRoute(ip("127.0.0.1")))
+        );
         let routes = |d: IpAddr| (d == ip("192.0.2.9")).then(|| ip("192.0.2.1"));
         assert_eq!(p.get_host(ip("192.0.2.9"), &routes).unwrap(), "192.0.2.1");
         let unspecified_route = |_d: IpAddr| Some(ip("0.0.0.0"));
@@ -188,7 +204,10 @@ mod tests {
     fn learned_public_address_serves_remote_hosts() {
         let mut p = NatPolicy::new(ip("192.168.1.5"), net("192.168.1.0/24"));
         p.learned_public = Some("203.0.113.7:41000".parse().unwrap());
-        assert_eq!(p.get_host(ip("198.51.100.1"), &NoRoutes).unwrap(), "203.0.113.7");
+        assert_eq!(
+            p.get_host(ip("198.51.100.1"), &NoRoutes).unwrap(),
+            "203.0.113.7"
+        );
         assert_eq!(p.check_host("203.0.113.7"), Reach::Local);
     }
 

@@ -105,7 +105,11 @@ static CRC_TABLE: [u32; 256] = {
         let mut c = i as u32;
         let mut k = 0;
         while k < 8 {
-            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
             k += 1;
         }
         t[i] = c;
@@ -161,7 +165,11 @@ fn message_type(class: StunClass, method: u16) -> u16 {
         StunClass::Success => 0b10,
         StunClass::Error => 0b11,
     };
-    (method & 0x000F) | ((method & 0x0070) << 1) | ((method & 0x0F80) << 2) | ((c & 1) << 4) | ((c & 2) << 7)
+    (method & 0x000F)
+        | ((method & 0x0070) << 1)
+        | ((method & 0x0F80) << 2)
+        | ((c & 1) << 4)
+        | ((c & 2) << 7)
 }
 
 fn split_type(t: u16) -> (StunClass, u16) {
@@ -295,16 +303,20 @@ impl StunMessage {
             out.extend_from_slice(&kind.to_be_bytes());
             out.extend_from_slice(&(value.len() as u16).to_be_bytes());
             out.extend_from_slice(value);
-            while out.len() % 4 != 0 {
+            while !out.len().is_multiple_of(4) {
                 out.push(0);
             }
         };
         for a in &self.attributes {
             match a {
-                StunAttribute::MappedAddress(s) => put(&mut out, ATTR_MAPPED_ADDRESS, &encode_address(*s, None)),
-                StunAttribute::XorMappedAddress(s) => {
-                    put(&mut out, ATTR_XOR_MAPPED_ADDRESS, &encode_address(*s, Some(&self.transaction_id)))
+                StunAttribute::MappedAddress(s) => {
+                    put(&mut out, ATTR_MAPPED_ADDRESS, &encode_address(*s, None))
                 }
+                StunAttribute::XorMappedAddress(s) => put(
+                    &mut out,
+                    ATTR_XOR_MAPPED_ADDRESS,
+                    &encode_address(*s, Some(&self.transaction_id)),
+                ),
                 StunAttribute::Username(u) => put(&mut out, ATTR_USERNAME, u.as_bytes()),
                 StunAttribute::Software(s) => put(&mut out, ATTR_SOFTWARE, s.as_bytes()),
                 StunAttribute::ErrorCode { code, reason } => {
@@ -343,7 +355,7 @@ impl StunMessage {
             return Err(StunError::NotStun);
         }
         let len = usize::from(u16::from_be_bytes([b[2], b[3]]));
-        if len % 4 != 0 || 20 + len != b.len() {
+        if !len.is_multiple_of(4) || 20 + len != b.len() {
             return Err(StunError::BadLength);
         }
         let (class, method) = split_type(u16::from_be_bytes([b[0], b[1]]));
@@ -357,11 +369,15 @@ impl StunMessage {
             }
             let kind = u16::from_be_bytes([b[p], b[p + 1]]);
             let vlen = usize::from(u16::from_be_bytes([b[p + 2], b[p + 3]]));
-            let v = b.get(p + 4..p + 4 + vlen).ok_or(StunError::BadAttribute(kind))?;
+            let v = b
+                .get(p + 4..p + 4 + vlen)
+                .ok_or(StunError::BadAttribute(kind))?;
             let bad = || StunError::BadAttribute(kind);
             let text = || String::from_utf8(v.to_vec()).map_err(|_| bad());
             let attr = match kind {
-                ATTR_MAPPED_ADDRESS => StunAttribute::MappedAddress(decode_address(v, None).ok_or_else(bad)?),
+                ATTR_MAPPED_ADDRESS => {
+                    StunAttribute::MappedAddress(decode_address(v, None).ok_or_else(bad)?)
+                }
                 ATTR_XOR_MAPPED_ADDRESS => {
                     StunAttribute::XorMappedAddress(decode_address(v, Some(&tid)).ok_or_else(bad)?)
                 }
@@ -448,7 +464,12 @@ mod tests {
     #[test]
     fn crc_and_types() {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-        for class in [StunClass::Request, StunClass::Indication, StunClass::Success, StunClass::Error] {
+        for class in [
+            StunClass::Request,
+            StunClass::Indication,
+            StunClass::Success,
+            StunClass::Error,
+        ] {
             assert_eq!(split_type(message_type(class, BINDING)), (class, BINDING));
         }
         assert_eq!(message_type(StunClass::Success, BINDING), 0x0101);

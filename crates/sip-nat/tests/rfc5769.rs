@@ -32,18 +32,29 @@ const IPV6_RESPONSE: [u8; 92] = [
     0xbf, 0xe3, 0xed, 0x41, 0x80, 0x28, 0x00, 0x04, 0xc8, 0xfb, 0x0b, 0x4c,
 ];
 
-const TID: [u8; 12] = [0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae];
+const TID: [u8; 12] = [
+    0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae,
+];
 
 #[test]
 fn sample_request() {
     let m = StunMessage::decode(&REQUEST).expect("fingerprint and lengths check out");
     assert_eq!(m.class, StunClass::Request);
     assert_eq!(m.transaction_id, TID);
-    assert!(m.attributes.contains(&StunAttribute::Software("STUN test client".into())));
-    assert!(m.attributes.contains(&StunAttribute::Username("evtj:h6vY".into())));
+    assert!(
+        m.attributes
+            .contains(&StunAttribute::Software("STUN test client".into()))
+    );
+    assert!(
+        m.attributes
+            .contains(&StunAttribute::Username("evtj:h6vY".into()))
+    );
     assert!(StunMessage::check_integrity(&REQUEST, PASSWORD));
     assert!(!StunMessage::check_integrity(&REQUEST, b"wrong"));
-    assert_eq!(m.attributes.last(), Some(&StunAttribute::Fingerprint(0xe57a3bcf)));
+    assert_eq!(
+        m.attributes.last(),
+        Some(&StunAttribute::Fingerprint(0xe57a3bcf))
+    );
 }
 
 #[test]
@@ -53,8 +64,14 @@ fn sample_ipv4_response() {
     assert_eq!(m.mapped_address(), Some("192.0.2.1:32853".parse().unwrap()));
     assert!(StunMessage::check_integrity(&IPV4_RESPONSE, PASSWORD));
     // Our encoding of the same XOR-MAPPED-ADDRESS is the vector's.
-    let ours = StunMessage::binding_response(TID, "192.0.2.1:32853".parse().unwrap()).encode(None, false);
-    assert_eq!(&ours[20..], &[0x00, 0x20, 0x00, 0x08, 0x00, 0x01, 0xa1, 0x47, 0xe1, 0x12, 0xa6, 0x43]);
+    let ours =
+        StunMessage::binding_response(TID, "192.0.2.1:32853".parse().unwrap()).encode(None, false);
+    assert_eq!(
+        &ours[20..],
+        &[
+            0x00, 0x20, 0x00, 0x08, 0x00, 0x01, 0xa1, 0x47, 0xe1, 0x12, 0xa6, 0x43
+        ]
+    );
 }
 
 #[test]
@@ -62,7 +79,11 @@ fn sample_ipv6_response() {
     let m = StunMessage::decode(&IPV6_RESPONSE).unwrap();
     assert_eq!(
         m.mapped_address(),
-        Some("[2001:db8:1234:5678:11:2233:4455:6677]:32853".parse().unwrap())
+        Some(
+            "[2001:db8:1234:5678:11:2233:4455:6677]:32853"
+                .parse()
+                .unwrap()
+        )
     );
     assert!(StunMessage::check_integrity(&IPV6_RESPONSE, PASSWORD));
     let ours = StunMessage::binding_response(TID, m.mapped_address().unwrap()).encode(None, false);
