@@ -1,5 +1,37 @@
 //! The SIP protocol core: transactions (RFC 3261 §17, RFC 6026), dialogs,
-//! registration and INVITE sessions as sans-IO state machines, plus the tokio driver
-//! `SipClient` behind the `tokio` feature. It is empty until the client-core issue lands.
+//! registration and the UA's answers, as sans-IO state machines; and, behind the
+//! `tokio` feature, the driver that joins them to sockets.
+//!
+//! # The driver contract
+//!
+//! Every state machine here is driven the same way (after quinn-proto and str0m):
+//!
+//! - `handle_*(input, now)`: a received message (with its [`Peer`]), an API command,
+//!   or a transport error;
+//! - `poll_output()`: drained until `None` after every input; outputs are transmits
+//!   (bytes for a peer) and events for the layer above;
+//! - `poll_timeout()` and `handle_timeout(now)`: one deadline for the driver.
+//!
+//! Time is an argument and randomness is injected, so tests run hours of protocol
+//! time over a lossy simulated network in milliseconds. The canonical loop:
+//!
+//! ```text
+//! loop {
+//!     while let Some(out) = core.poll_output() { send or deliver it }
+//!     select {
+//!         message from the transport => core.handle_message(msg, peer, now),
+//!         command from the API       => core.<command>(..., now),
+//!         sleep until poll_timeout() => core.handle_timeout(now),
+//!     }
+//! }
+//! ```
 
 #![forbid(unsafe_code)]
+
+mod peer;
+mod timers;
+pub mod transaction;
+
+pub use peer::Peer;
+pub use timers::TimerConfig;
+pub use transaction::{TransactionLayer, TxError, TxEvent, TxId, TxOutput};

@@ -52,6 +52,7 @@ mod span;
 mod stateless;
 pub mod status;
 mod summary;
+mod transport_mode;
 pub mod uri;
 
 pub use builder::{IntoHeaderName, MessageBuilder};
@@ -67,4 +68,5 @@ pub use parse::Framing;
 pub use random::{OsRandom, Random, SeededRandom};
 pub use stateless::error_response;
 pub use status::{StatusClass, StatusCode};
+pub use transport_mode::TransportMode;
 pub use uri::{HostKind, Scheme, Uri};

@@ -15,8 +15,10 @@
 mod keepalive;
 mod learn;
 mod policy;
+mod response;
 pub mod stun;
 
 pub use keepalive::{KeepAlive, KeepAliveAction, KeepAliveKind};
 pub use learn::{AddressLearner, Observation};
 pub use policy::{NatError, NatPolicy, NoRoutes, Reach, RouteLookup};
+pub use response::response_address;

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::mode::TransportMode;
+use sip_message::TransportMode;
 
 /// What went wrong on a transport.
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use sip_message::Message;
 
-use crate::mode::TransportMode;
+use sip_message::TransportMode;
 
 /// Identifies one TCP or TLS connection for as long as it is open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -29,7 +29,6 @@
 mod config;
 mod error;
 mod event;
-mod mode;
 mod reply;
 mod resolve;
 mod size;
@@ -39,8 +38,8 @@ mod transport;
 pub use config::{KeyPassword, TlsClientConfig, TlsServerConfig, TransportConfig};
 pub use error::TransportError;
 pub use event::{CloseReason, ConnectionId, Destination, Incoming, Sent, Transmit, TransportEvent};
-pub use mode::TransportMode;
 pub use reply::reply_destination;
 pub use resolve::{ResolveFuture, Resolver, StaticResolver, SystemResolver};
+pub use sip_message::TransportMode;
 pub use size::request_over_tcp;
 pub use transport::Transport;

@@ -1,11 +1,6 @@
 //! Where responses go (RFC 3261 §18.2.2, RFC 3581 §4).
 
-use std::net::SocketAddr;
-
-use sip_message::headers::Rport;
-
 use crate::event::{Destination, Incoming};
-use crate::mode::TransportMode;
 
 /// Where to send a response to the request `req`:
 /// - on a stream, the connection it came on; if that is gone, a new connection to the
@@ -16,28 +11,18 @@ use crate::mode::TransportMode;
 ///   port (5060 when absent).
 pub fn reply_destination(req: &Incoming) -> Destination {
     let via = req.message.top_via();
-    let port = via.port().unwrap_or(TransportMode::Udp.default_port());
-    let via_addr = SocketAddr::new(req.source.ip(), port);
-    match (req.mode, req.connection) {
-        (mode, Some(id)) if mode.is_stream() => Destination::Connection {
+    let addr = sip_nat::response_address(&via, req.source, req.mode);
+    let to_addr = Destination::Addr {
+        mode: req.mode,
+        addr,
+        tls_name: None,
+    };
+    match req.connection {
+        Some(id) if req.mode.is_stream() => Destination::Connection {
             id,
-            fallback: Some(Box::new(Destination::Addr {
-                mode,
-                addr: SocketAddr::new(req.source.ip(), via.port().unwrap_or(mode.default_port())),
-                tls_name: None,
-            })),
+            fallback: Some(Box::new(to_addr)),
         },
-        (mode, _) => {
-            let addr = match via.rport() {
-                Some(Rport::Requested) | Some(Rport::Port(_)) => req.source,
-                None => via_addr,
-            };
-            Destination::Addr {
-                mode,
-                addr,
-                tls_name: None,
-            }
-        }
+        _ => to_addr,
     }
 }
 
@@ -46,6 +31,7 @@ mod tests {
     use super::*;
     use crate::event::ConnectionId;
     use sip_message::Message;
+    use sip_message::TransportMode;
 
     fn incoming(via: &str, mode: TransportMode, conn: Option<ConnectionId>) -> Incoming {
         let raw = format!(

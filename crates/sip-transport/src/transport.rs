@@ -21,9 +21,9 @@ use crate::error::TransportError;
 use crate::event::{
     CloseReason, ConnectionId, Destination, Incoming, Sent, Transmit, TransportEvent,
 };
-use crate::mode::TransportMode;
 use crate::resolve::Resolver;
 use crate::tls;
+use sip_message::TransportMode;
 
 /// The largest UDP payload.
 const MAX_DATAGRAM: usize = 65_507;

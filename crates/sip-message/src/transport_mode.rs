@@ -1,8 +1,9 @@
-//! The transport a message travels on.
+//! The transport a message travels on: its Via token, its URI parameter, and what a
+//! URI asks for.
 
 use std::fmt;
 
-use sip_message::{Scheme, Uri};
+use crate::uri::{Scheme, Uri};
 
 /// UDP, TCP or TLS, as pyVoIP's `TransportMode`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

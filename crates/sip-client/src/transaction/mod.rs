@@ -1,0 +1,504 @@
+//! The transaction layer (RFC 3261 §17, RFC 6026), sans-IO.
+//!
+//! Client transactions retransmit over unreliable transports (timers A and E), give up
+//! (B, F), absorb retransmitted final responses (D, K, M) and acknowledge non-2xx
+//! final responses to INVITE themselves. Server transactions absorb retransmitted
+//! requests by answering them with the last response, retransmit non-2xx final
+//! responses to INVITE until the ACK (G, H), and linger to absorb late requests (I, J,
+//! L). Every transaction ends: there is a timer in every state but Terminated.
+//!
+//! Matching follows §17.1.3 (branch and CSeq method) for responses and §17.2.3
+//! (branch, sent-by, method; ACK matches its INVITE) for requests, with the RFC 2543
+//! fallback for requests without the magic cookie.
+
+mod client;
+mod server;
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use bytes::Bytes;
+use sip_message::headers::BRANCH_MAGIC_COOKIE;
+use sip_message::{Message, MessageBuilder, Method, Request, Response, StatusCode};
+
+pub use client::ClientState;
+use client::{ClientAction, ClientTx};
+pub use server::ServerState;
+use server::{ServerAction, ServerTx};
+
+use crate::peer::Peer;
+use crate::timers::TimerConfig;
+
+/// Identifies a transaction while it lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TxId(pub u64);
+
+/// What the transaction layer tells the transaction user.
+#[derive(Debug)]
+pub enum TxEvent {
+    /// A response for a client transaction.
+    Response {
+        /// The transaction.
+        id: TxId,
+        /// The response.
+        response: Response,
+    },
+    /// A client transaction got no final response in time (timer B or F, or the
+    /// INVITE proceeding timeout).
+    Timeout {
+        /// The transaction.
+        id: TxId,
+    },
+    /// Sending for a transaction failed; it is over.
+    TransportError {
+        /// The transaction.
+        id: TxId,
+    },
+    /// A new request, with its server transaction.
+    Request {
+        /// The server transaction to respond on.
+        id: TxId,
+        /// The request.
+        request: Request,
+        /// Where it came from (and where responses go).
+        peer: Peer,
+    },
+    /// An ACK that belongs to no server transaction: the ACK for a 2xx, for the
+    /// dialog layer.
+    Ack {
+        /// The ACK.
+        request: Request,
+        /// Where it came from.
+        peer: Peer,
+    },
+    /// A response matching no client transaction (a 2xx retransmitted after Timer M,
+    /// or a forked 2xx): the UA acknowledges and ends such dialogs.
+    StrayResponse {
+        /// The response.
+        response: Response,
+    },
+    /// A server INVITE transaction sent a non-2xx final response and no ACK came
+    /// (Timer H).
+    AckTimeout {
+        /// The transaction.
+        id: TxId,
+    },
+    /// A transaction ended.
+    Terminated {
+        /// The transaction.
+        id: TxId,
+    },
+}
+
+/// What the layer produces.
+///
+/// Outputs live briefly in the layer's queue and are moved out once, so the
+/// message inside an event is kept inline rather than boxed.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum TxOutput {
+    /// Bytes to send.
+    Transmit {
+        /// Where.
+        peer: Peer,
+        /// What.
+        bytes: Bytes,
+        /// The transaction sending, if any.
+        id: Option<TxId>,
+    },
+    /// An event for the transaction user.
+    Event(TxEvent),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum ServerKey {
+    Rfc3261 {
+        branch: String,
+        sent_by: String,
+        method: Method,
+    },
+    Rfc2543 {
+        call_id: String,
+        from_tag: String,
+        cseq: u32,
+        method: Method,
+        request_uri: String,
+        via: String,
+    },
+}
+
+fn server_key(req: &Request) -> ServerKey {
+    let via = req.top_via();
+    // An ACK belongs to its INVITE's transaction.
+    let method = match req.method() {
+        Method::Ack => Method::Invite,
+        m => m.clone(),
+    };
+    if via.has_rfc3261_branch() {
+        ServerKey::Rfc3261 {
+            branch: via.branch().unwrap_or_default().to_string(),
+            sent_by: via.sent_by().to_ascii_lowercase(),
+            method,
+        }
+    } else {
+        ServerKey::Rfc2543 {
+            call_id: req.call_id().to_string(),
+            from_tag: req.from_tag().unwrap_or_default().to_string(),
+            cseq: req.cseq_seq(),
+            method,
+            request_uri: req.uri().as_str().to_string(),
+            via: via.as_str().to_string(),
+        }
+    }
+}
+
+/// Errors the TU can get from the layer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TxError {
+    /// No such transaction (it ended).
+    #[error("no transaction {0:?}")]
+    NoTransaction(TxId),
+    /// The transaction is past the point where this response can be sent.
+    #[error("transaction {0:?} cannot send this response now")]
+    WrongState(TxId),
+    /// The request has no RFC 3261 branch in its top Via.
+    #[error("the request has no branch in its top Via")]
+    NoBranch,
+    /// A response that does not parse (built by the TU).
+    #[error("the response does not parse: {0}")]
+    BadResponse(String),
+}
+
+struct ServerEntry {
+    tx: ServerTx,
+    key: ServerKey,
+    trying: Option<Bytes>,
+}
+
+/// All transactions of one endpoint.
+pub struct TransactionLayer {
+    timers: TimerConfig,
+    clients: HashMap<TxId, ClientTx>,
+    client_keys: HashMap<(String, Method), TxId>,
+    servers: HashMap<TxId, ServerEntry>,
+    server_keys: HashMap<ServerKey, TxId>,
+    out: VecDeque<TxOutput>,
+    next: u64,
+}
+
+impl TransactionLayer {
+    /// An empty layer.
+    pub fn new(timers: TimerConfig) -> TransactionLayer {
+        TransactionLayer {
+            timers,
+            clients: HashMap::new(),
+            client_keys: HashMap::new(),
+            servers: HashMap::new(),
+            server_keys: HashMap::new(),
+            out: VecDeque::new(),
+            next: 1,
+        }
+    }
+
+    /// The timer configuration.
+    pub fn timers(&self) -> &TimerConfig {
+        &self.timers
+    }
+
+    fn id(&mut self) -> TxId {
+        let id = TxId(self.next);
+        self.next += 1;
+        id
+    }
+
+    /// How many transactions are alive (client, server).
+    pub fn counts(&self) -> (usize, usize) {
+        (self.clients.len(), self.servers.len())
+    }
+
+    /// The state of a client transaction.
+    pub fn client_state(&self, id: TxId) -> Option<ClientState> {
+        self.clients.get(&id).map(|c| c.state)
+    }
+
+    /// The state of a server transaction.
+    pub fn server_state(&self, id: TxId) -> Option<ServerState> {
+        self.servers.get(&id).map(|s| s.tx.state)
+    }
+
+    /// The request of a client transaction.
+    pub fn client_request(&self, id: TxId) -> Option<&Request> {
+        self.clients.get(&id).map(|c| c.request())
+    }
+
+    /// The peer of a client transaction.
+    pub fn client_peer(&self, id: TxId) -> Option<&Peer> {
+        self.clients.get(&id).map(|c| &c.peer)
+    }
+
+    /// Starts a client transaction for `request` (already carrying its branch) and
+    /// sends it. An ACK is not a transaction: send it with [`TransactionLayer::send_raw`].
+    pub fn send_request(
+        &mut self,
+        request: Request,
+        peer: Peer,
+        now: Instant,
+    ) -> Result<TxId, TxError> {
+        let branch = request
+            .top_via()
+            .branch()
+            .filter(|b| b.starts_with(BRANCH_MAGIC_COOKIE))
+            .ok_or(TxError::NoBranch)?
+            .to_string();
+        let method = request.method().clone();
+        let wire = request.to_bytes();
+        let id = self.id();
+        let (tx, first) = ClientTx::start(request, wire, peer, self.timers, now);
+        self.client_keys.insert((branch, method), id);
+        self.clients.insert(id, tx);
+        self.client_actions(id, vec![first]);
+        Ok(id)
+    }
+
+    /// Sends bytes outside any transaction (an ACK for a 2xx, a stateless response).
+    pub fn send_raw(&mut self, peer: Peer, bytes: Bytes) {
+        self.out.push_back(TxOutput::Transmit {
+            peer,
+            bytes,
+            id: None,
+        });
+    }
+
+    fn client_actions(&mut self, id: TxId, actions: Vec<ClientAction>) {
+        let Some(peer) = self.clients.get(&id).map(|c| c.peer.clone()) else {
+            return;
+        };
+        for a in actions {
+            self.out.push_back(match a {
+                ClientAction::Send(bytes) => TxOutput::Transmit {
+                    peer: peer.clone(),
+                    bytes,
+                    id: Some(id),
+                },
+                ClientAction::Deliver(response) => {
+                    TxOutput::Event(TxEvent::Response { id, response })
+                }
+                ClientAction::Timeout => TxOutput::Event(TxEvent::Timeout { id }),
+            });
+        }
+        self.reap_client(id);
+    }
+
+    fn reap_client(&mut self, id: TxId) {
+        if self
+            .clients
+            .get(&id)
+            .is_some_and(|c| c.state == ClientState::Terminated)
+            && let Some(c) = self.clients.remove(&id)
+        {
+            let branch = c.request.top_via().branch().unwrap_or_default().to_string();
+            self.client_keys
+                .remove(&(branch, c.request.method().clone()));
+            self.out
+                .push_back(TxOutput::Event(TxEvent::Terminated { id }));
+        }
+    }
+
+    fn server_actions(&mut self, id: TxId, actions: Vec<ServerAction>) {
+        let Some(peer) = self.servers.get(&id).map(|s| s.tx.peer.clone()) else {
+            return;
+        };
+        for a in actions {
+            self.out.push_back(match a {
+                ServerAction::Send(bytes) => TxOutput::Transmit {
+                    peer: peer.clone(),
+                    bytes,
+                    id: Some(id),
+                },
+                ServerAction::AckTimeout => TxOutput::Event(TxEvent::AckTimeout { id }),
+            });
+        }
+        self.reap_server(id);
+    }
+
+    fn reap_server(&mut self, id: TxId) {
+        if self
+            .servers
+            .get(&id)
+            .is_some_and(|s| s.tx.state == ServerState::Terminated)
+            && let Some(s) = self.servers.remove(&id)
+        {
+            self.server_keys.remove(&s.key);
+            self.out
+                .push_back(TxOutput::Event(TxEvent::Terminated { id }));
+        }
+    }
+
+    /// A response arrived.
+    pub fn on_response(&mut self, response: Response, now: Instant) {
+        let branch = response.top_via().branch().unwrap_or_default().to_string();
+        let key = (branch, response.cseq_method().clone());
+        match self.client_keys.get(&key).copied() {
+            Some(id) => {
+                let actions = match self.clients.get_mut(&id) {
+                    Some(c) => c.on_response(response, now),
+                    None => return,
+                };
+                self.client_actions(id, actions);
+            }
+            None => self
+                .out
+                .push_back(TxOutput::Event(TxEvent::StrayResponse { response })),
+        }
+    }
+
+    /// A request arrived from `peer` (whose address is the packet's source). Responses
+    /// go back on the same connection for streams, and to `received`/`rport` for UDP.
+    pub fn on_request(&mut self, request: Request, peer: Peer, now: Instant) {
+        let key = server_key(&request);
+        let existing = self.server_keys.get(&key).copied();
+        if *request.method() == Method::Ack {
+            match existing {
+                Some(id)
+                    if self.servers.get(&id).is_some_and(|s| {
+                        s.tx.state == ServerState::Completed || s.tx.state == ServerState::Confirmed
+                    }) =>
+                {
+                    if let Some(s) = self.servers.get_mut(&id) {
+                        s.tx.on_ack(now);
+                    }
+                    self.reap_server(id);
+                }
+                _ => self
+                    .out
+                    .push_back(TxOutput::Event(TxEvent::Ack { request, peer })),
+            }
+            return;
+        }
+        if let Some(id) = existing {
+            let action = self
+                .servers
+                .get_mut(&id)
+                .and_then(|s| s.tx.on_retransmission());
+            if let Some(a) = action {
+                self.server_actions(id, vec![a]);
+            }
+            return;
+        }
+        let reply = if peer.mode.is_stream() {
+            peer.clone()
+        } else {
+            Peer {
+                addr: sip_nat::response_address(&request.top_via(), peer.addr, peer.mode),
+                ..peer.clone()
+            }
+        };
+        let invite = *request.method() == Method::Invite;
+        let trying = invite.then(|| {
+            MessageBuilder::response_to(&request, StatusCode::TRYING, None)
+                .finish()
+                .freeze()
+        });
+        let id = self.id();
+        self.servers.insert(
+            id,
+            ServerEntry {
+                tx: ServerTx::new(invite, reply, self.timers, now),
+                key: key.clone(),
+                trying,
+            },
+        );
+        self.server_keys.insert(key, id);
+        self.out
+            .push_back(TxOutput::Event(TxEvent::Request { id, request, peer }));
+    }
+
+    /// The TU answers a server transaction.
+    pub fn respond(&mut self, id: TxId, response: Bytes, now: Instant) -> Result<(), TxError> {
+        let code = match Message::parse(response.clone()) {
+            Ok(Message::Response(r)) => r.status().as_u16(),
+            Ok(_) => return Err(TxError::BadResponse("not a response".into())),
+            Err(e) => return Err(TxError::BadResponse(e.to_string())),
+        };
+        let entry = self
+            .servers
+            .get_mut(&id)
+            .ok_or(TxError::NoTransaction(id))?;
+        let action = entry
+            .tx
+            .respond(code, response, now)
+            .ok_or(TxError::WrongState(id))?;
+        self.server_actions(id, vec![action]);
+        Ok(())
+    }
+
+    /// Sending for a transaction failed.
+    pub fn on_transport_error(&mut self, id: TxId) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.on_transport_error();
+            self.out
+                .push_back(TxOutput::Event(TxEvent::TransportError { id }));
+            self.reap_client(id);
+        } else if let Some(s) = self.servers.get_mut(&id) {
+            s.tx.on_transport_error();
+            self.reap_server(id);
+        }
+    }
+
+    /// The next instant a transaction needs attention.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let c = self.clients.values().filter_map(ClientTx::deadline).min();
+        let s = self.servers.values().filter_map(|s| s.tx.deadline()).min();
+        [c, s].into_iter().flatten().min()
+    }
+
+    /// Runs every timer due by `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let due: Vec<TxId> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.deadline().is_some_and(|d| d <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            // Several timers may have passed: run them in order.
+            while let Some(c) = self.clients.get_mut(&id) {
+                if c.deadline().is_none_or(|d| d > now) {
+                    break;
+                }
+                let actions = c.on_timer(now);
+                let ended = c.state == ClientState::Terminated;
+                self.client_actions(id, actions);
+                if ended {
+                    break;
+                }
+            }
+        }
+        let due: Vec<TxId> = self
+            .servers
+            .iter()
+            .filter(|(_, s)| s.tx.deadline().is_some_and(|d| d <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            while let Some(s) = self.servers.get_mut(&id) {
+                if s.tx.deadline().is_none_or(|d| d > now) {
+                    break;
+                }
+                let trying = s.trying.clone();
+                let actions = s.tx.on_timer(now, || trying.unwrap_or_default());
+                let ended = s.tx.state == ServerState::Terminated;
+                self.server_actions(id, actions);
+                if ended {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The next output.
+    pub fn poll_output(&mut self) -> Option<TxOutput> {
+        self.out.pop_front()
+    }
+}
