@@ -28,10 +28,24 @@
 
 #![forbid(unsafe_code)]
 
+pub mod dialog;
+pub mod endpoint;
+pub mod ids;
 mod peer;
+pub mod registration;
+pub mod simnet;
 mod timers;
 pub mod transaction;
 
+pub use dialog::{Dialog, DialogId, DialogState};
+pub use endpoint::{
+    DialogRequest, Endpoint, EndpointConfig, Event, OutgoingRequest, Output, RequestError,
+    RequestId,
+};
 pub use peer::Peer;
+pub use registration::{
+    AccountId, Registration, RegistrationConfig, RegistrationError, RegistrationEvent,
+    RegistrationState,
+};
 pub use timers::TimerConfig;
 pub use transaction::{TransactionLayer, TxError, TxEvent, TxId, TxOutput};

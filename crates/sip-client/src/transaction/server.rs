@@ -62,7 +62,15 @@ impl ServerTx {
             retransmit_at: None,
             interval: timers.t1,
             timeout_at: None,
-            end_at: None,
+            // A TU that never answers must not leak the transaction: by then the client
+            // has given up (Timer F for non-INVITE; its own proceeding limit for INVITE).
+            end_at: Some(
+                now + if invite {
+                    timers.invite_proceeding_timeout + timers.t1x64()
+                } else {
+                    timers.t1x64()
+                },
+            ),
             timers,
         }
     }
@@ -125,6 +133,7 @@ impl ServerTx {
             (ServerState::Proceeding, _) => {
                 self.state = ServerState::Completed;
                 if self.invite {
+                    self.end_at = None;
                     if !self.reliable {
                         self.retransmit_at = Some(now + self.timers.t1); // Timer G
                         self.interval = self.timers.t1;

@@ -1,0 +1,759 @@
+//! Registration (RFC 3261 §10) as a sans-IO state machine: one per account.
+//!
+//! A registration sends REGISTER through the transaction layer, answers 401/407 with
+//! sip-auth, reads the expiry the registrar granted (our Contact's `expires`, else
+//! Expires), and refreshes before it runs out: at half the granted time or
+//! [`RegistrationConfig::refresh_margin`] before the end, whichever is earlier. 423
+//! retries with Min-Expires; 5xx with Retry-After waits as told; other failures back
+//! off. After [`RegistrationConfig::failure_threshold`] failures in a row (pyVoIP's
+//! `REGISTER_FAILURE_THRESHOLD`), or at once when the credentials are refused, it
+//! stops and reports a fatal failure with the reason.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use sip_auth::{AuthError, AuthSession, RequestTarget};
+use sip_message::headers::{MinExpires, RetryAfter};
+use sip_message::{HeaderName, Message, MessageBuilder, Method, Request, Response, Uri};
+use sip_nat::{AddressLearner, Observation};
+
+use crate::endpoint::{Ctx, Owner};
+use crate::ids;
+use crate::peer::Peer;
+use crate::transaction::TxId;
+
+/// Identifies an account (one registration) in an [`crate::Endpoint`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountId(pub u32);
+
+/// What a registration needs to know.
+#[derive(Clone, Debug)]
+pub struct RegistrationConfig {
+    /// The address of record (From and To), e.g. `sip:alice@example.com`.
+    pub aor: String,
+    /// A display name for From and To.
+    pub display_name: Option<String>,
+    /// The Request-URI: the registrar, e.g. `sip:example.com` or
+    /// `sip:example.com;transport=tcp`.
+    pub registrar: String,
+    /// Where REGISTERs are sent.
+    pub peer: Peer,
+    /// The server name credentials are looked up under (usually the registrar's
+    /// host, as given by the user).
+    pub server: String,
+    /// The user name credentials are looked up under.
+    pub auth_user: String,
+    /// The user part of our Contact.
+    pub contact_user: String,
+    /// The address advertised in Via and Contact (the one the server reaches us at).
+    pub local: SocketAddr,
+    /// The RFC 5626 instance id (`urn:uuid:...`), sent as `+sip.instance`.
+    pub instance: Option<String>,
+    /// The expiry asked for, seconds.
+    pub expires: u32,
+    /// Refresh at least this long before the binding runs out.
+    pub refresh_margin: Duration,
+    /// Failures in a row after which the registration stops (pyVoIP: 3).
+    pub failure_threshold: u32,
+    /// The first wait after a failure with no Retry-After; it doubles per failure.
+    pub retry_interval: Duration,
+    /// The longest wait between attempts.
+    pub max_retry_interval: Duration,
+    /// Re-register with the public address when a response's Via shows that a NAT
+    /// rewrites ours (RFC 3581 `received`/`rport`).
+    pub follow_public_address: bool,
+    /// The User-Agent header, if any.
+    pub user_agent: Option<String>,
+    /// Whether the request goes over TLS (Basic auth is only answered then).
+    pub secure: bool,
+}
+
+impl RegistrationConfig {
+    /// A configuration with the usual defaults: 3600 s asked, refresh margin 30 s,
+    /// threshold 3, retries from 30 s up to 30 min, following the public address.
+    pub fn new(aor: &str, registrar: &str, peer: Peer, local: SocketAddr) -> RegistrationConfig {
+        let user = Uri::parse(aor)
+            .ok()
+            .and_then(|u| u.user().map(str::to_string))
+            .unwrap_or_default();
+        let server = Uri::parse(registrar)
+            .map(|u| u.host().trim_matches(['[', ']']).to_string())
+            .unwrap_or_default();
+        RegistrationConfig {
+            aor: aor.to_string(),
+            display_name: None,
+            registrar: registrar.to_string(),
+            secure: peer.mode == sip_message::TransportMode::Tls,
+            peer,
+            server,
+            auth_user: user.clone(),
+            contact_user: user,
+            local,
+            instance: None,
+            expires: 3600,
+            refresh_margin: Duration::from_secs(30),
+            failure_threshold: 3,
+            retry_interval: Duration::from_secs(30),
+            max_retry_interval: Duration::from_secs(1800),
+            follow_public_address: true,
+            user_agent: None,
+        }
+    }
+}
+
+/// Why a REGISTER failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistrationError {
+    /// The server refused our credentials (wrong user name or password): pyVoIP's
+    /// `InvalidAccountInfo`. Retrying would not help.
+    #[error("credentials refused for realm {realm:?}")]
+    CredentialsRejected {
+        /// The realm.
+        realm: String,
+    },
+    /// A challenge we cannot answer (no credentials, unsupported algorithm, a
+    /// server we do not trust).
+    #[error("cannot authenticate: {0}")]
+    Auth(AuthError),
+    /// A final response refusing the registration (403, 404, ...).
+    #[error("registrar answered {status} {reason}")]
+    Rejected {
+        /// The status code.
+        status: u16,
+        /// The reason phrase.
+        reason: String,
+    },
+    /// A server error (5xx, 6xx), maybe with Retry-After.
+    #[error("registrar answered {status} {reason}")]
+    ServerError {
+        /// The status code.
+        status: u16,
+        /// The reason phrase.
+        reason: String,
+        /// Retry-After, seconds.
+        retry_after: Option<u32>,
+    },
+    /// 423 without a usable Min-Expires.
+    #[error("423 Interval Too Brief without a usable Min-Expires")]
+    IntervalTooBrief,
+    /// No final response came (Timer F).
+    #[error("no response from the registrar")]
+    Timeout,
+    /// The transport failed (connection refused, TLS verification, ...).
+    #[error("the transport failed")]
+    Transport,
+    /// The account's configuration makes an invalid REGISTER (a control character
+    /// in a URI, say).
+    #[error("the account's configuration makes an invalid REGISTER: {0}")]
+    BadConfig(String),
+    /// A 2xx that grants no time to our Contact.
+    #[error("the registrar's 2xx holds no binding for our Contact")]
+    NotBound,
+}
+
+/// What a registration reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegistrationEvent {
+    /// The registrar accepted our Contact.
+    Registered {
+        /// The expiry it granted, seconds.
+        expires: u32,
+        /// Our Contact, as sent.
+        contact: String,
+        /// Every Contact the 2xx listed (the bindings the server holds for the AOR).
+        bindings: Vec<String>,
+        /// Whether this refreshed a binding we already had.
+        refresh: bool,
+    },
+    /// A REGISTER failed. When `fatal`, the registration stopped; otherwise it tries
+    /// again after `retry_in`.
+    Failed {
+        /// Why.
+        error: RegistrationError,
+        /// Whether the registration gave up.
+        fatal: bool,
+        /// When the next attempt goes out.
+        retry_in: Option<Duration>,
+    },
+    /// The binding was removed (Expires: 0 answered), or the attempt to remove it
+    /// ended with `error`.
+    Unregistered {
+        /// Why removal did not complete cleanly, if it did not.
+        error: Option<RegistrationError>,
+    },
+    /// A NAT rewrites our address: the registration is refreshed with this one.
+    PublicAddress {
+        /// The address the server sees.
+        public: SocketAddr,
+    },
+}
+
+/// Where a registration stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegistrationState {
+    /// Not registered, nothing in flight.
+    Idle,
+    /// A REGISTER is in flight.
+    Registering,
+    /// Registered; a refresh is scheduled.
+    Registered,
+    /// Waiting to try again after a failure.
+    WaitingToRetry,
+    /// Removing the binding.
+    Unregistering,
+    /// Gave up after a fatal failure.
+    Failed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    Register,
+    Unregister,
+}
+
+#[derive(Debug)]
+struct InFlight {
+    tx: TxId,
+    purpose: Purpose,
+    sent_at: Instant,
+    /// The old Contact removed in this request (after a public address change).
+    removing: Option<SocketAddr>,
+}
+
+/// One account's registration.
+#[derive(Debug)]
+pub struct Registration {
+    id: AccountId,
+    config: RegistrationConfig,
+    call_id: String,
+    from_tag: String,
+    cseq: u32,
+    expires: u32,
+    state: RegistrationState,
+    auth: AuthSession,
+    failures: u32,
+    /// When the binding we hold runs out.
+    bound_until: Option<Instant>,
+    granted: Option<u32>,
+    timer: Option<Instant>,
+    learner: AddressLearner,
+    stale_contact: Option<SocketAddr>,
+    in_flight: Option<InFlight>,
+    /// The 423 Min-Expires already obeyed in this attempt.
+    raised_for_423: bool,
+}
+
+impl Registration {
+    pub(crate) fn new(id: AccountId, config: RegistrationConfig, ctx: &mut Ctx<'_>) -> Self {
+        Registration {
+            id,
+            call_id: ids::call_id(ctx.rng),
+            from_tag: ids::tag(ctx.rng),
+            cseq: 0,
+            expires: config.expires,
+            state: RegistrationState::Idle,
+            auth: AuthSession::new(),
+            failures: 0,
+            bound_until: None,
+            granted: None,
+            timer: None,
+            learner: AddressLearner::new(config.local),
+            stale_contact: None,
+            in_flight: None,
+            raised_for_423: false,
+            config,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &RegistrationConfig {
+        &self.config
+    }
+
+    /// Where it stands.
+    pub fn state(&self) -> RegistrationState {
+        self.state
+    }
+
+    /// The expiry granted by the last 2xx.
+    pub fn granted(&self) -> Option<u32> {
+        self.granted
+    }
+
+    /// When the binding we hold runs out, if we hold one.
+    pub fn bound_until(&self) -> Option<Instant> {
+        self.bound_until
+    }
+
+    /// The Call-ID of every REGISTER of this registration (RFC 3261 §10.2).
+    pub fn call_id(&self) -> &str {
+        &self.call_id
+    }
+
+    /// The address Via and Contact advertise now.
+    pub fn advertised(&self) -> SocketAddr {
+        self.learner.advertised()
+    }
+
+    /// Our Contact URI.
+    pub fn contact_uri(&self) -> String {
+        self.contact_uri_at(self.learner.advertised())
+    }
+
+    fn contact_uri_at(&self, addr: SocketAddr) -> String {
+        let mut s = String::with_capacity(64);
+        let scheme = if self.config.peer.mode == sip_message::TransportMode::Tls
+            && self.config.registrar.starts_with("sips:")
+        {
+            "sips"
+        } else {
+            "sip"
+        };
+        let _ = write!(s, "{scheme}:");
+        if !self.config.contact_user.is_empty() {
+            let _ = write!(s, "{}@", self.config.contact_user);
+        }
+        let _ = write!(s, "{addr}");
+        if self.config.peer.mode != sip_message::TransportMode::Udp {
+            let _ = write!(s, ";transport={}", self.config.peer.mode.uri_param());
+        }
+        s
+    }
+
+    fn contact_value(&self, addr: SocketAddr, expires: Option<u32>) -> String {
+        let mut s = format!("<{}>", self.contact_uri_at(addr));
+        if let Some(inst) = &self.config.instance {
+            let _ = write!(s, ";+sip.instance=\"<{inst}>\"");
+        }
+        if let Some(e) = expires {
+            let _ = write!(s, ";expires={e}");
+        }
+        s
+    }
+
+    /// The next instant this registration needs [`Registration::on_timer`].
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.timer
+    }
+
+    /// Starts (or restarts) registering now.
+    pub(crate) fn register(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
+        if self.in_flight.is_some() {
+            return;
+        }
+        self.failures = 0;
+        self.expires = self.config.expires;
+        self.send(Purpose::Register, ctx, now);
+    }
+
+    /// Removes our binding (Expires: 0).
+    pub(crate) fn unregister(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
+        self.timer = None;
+        if let Some(f) = self.in_flight.take() {
+            ctx.owners.remove(&f.tx);
+        }
+        if self.bound_until.is_none() && self.granted.is_none() {
+            // Nothing registered: nothing to remove.
+            self.state = RegistrationState::Idle;
+            ctx.emit_registration(self.id, RegistrationEvent::Unregistered { error: None });
+            return;
+        }
+        self.send(Purpose::Unregister, ctx, now);
+    }
+
+    fn send(&mut self, purpose: Purpose, ctx: &mut Ctx<'_>, now: Instant) {
+        self.auth = AuthSession::new();
+        self.raised_for_423 = false;
+        self.timer = None;
+        self.state = match purpose {
+            Purpose::Register => RegistrationState::Registering,
+            Purpose::Unregister => RegistrationState::Unregistering,
+        };
+        let removing = self.stale_contact.take();
+        self.transmit(purpose, removing, &[], ctx, now);
+    }
+
+    fn transmit(
+        &mut self,
+        purpose: Purpose,
+        removing: Option<SocketAddr>,
+        authorization: &[sip_auth::AuthorizationValue],
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) {
+        let request = match self.build(purpose, removing, authorization, ctx) {
+            Ok(r) => r,
+            Err(e) => {
+                self.give_up(e, ctx);
+                return;
+            }
+        };
+        match ctx.tx.send_request(request, self.config.peer.clone(), now) {
+            Ok(tx) => {
+                ctx.owners.insert(tx, Owner::Registration(self.id));
+                self.in_flight = Some(InFlight {
+                    tx,
+                    purpose,
+                    sent_at: now,
+                    removing,
+                });
+            }
+            Err(_) => self.fail(RegistrationError::Transport, None, ctx, now),
+        }
+    }
+
+    fn build(
+        &mut self,
+        purpose: Purpose,
+        removing: Option<SocketAddr>,
+        authorization: &[sip_auth::AuthorizationValue],
+        ctx: &mut Ctx<'_>,
+    ) -> Result<Request, RegistrationError> {
+        self.cseq += 1;
+        let local = self.learner.advertised();
+        let expires = match purpose {
+            Purpose::Register => self.expires,
+            Purpose::Unregister => 0,
+        };
+        let name_addr = match &self.config.display_name {
+            Some(d) => format!("\"{}\" <{}>", d.replace(['"', '\\'], ""), self.config.aor),
+            None => format!("<{}>", self.config.aor),
+        };
+        let mut b = MessageBuilder::request(&Method::Register, &self.config.registrar)
+            .header(
+                HeaderName::Via,
+                format_args!(
+                    "SIP/2.0/{} {};rport;branch={}",
+                    self.config.peer.mode.via_token(),
+                    local,
+                    ids::branch(ctx.rng)
+                ),
+            )
+            .header(HeaderName::MaxForwards, "70")
+            .header(
+                HeaderName::From,
+                format_args!("{name_addr};tag={}", self.from_tag),
+            )
+            .header(HeaderName::To, &name_addr)
+            .header(HeaderName::CallId, &self.call_id)
+            .header(HeaderName::CSeq, format_args!("{} REGISTER", self.cseq))
+            .header(HeaderName::Contact, self.contact_value(local, None));
+        if let Some(old) = removing {
+            b = b.header(HeaderName::Contact, self.contact_value(old, Some(0)));
+        }
+        b = b.header(HeaderName::Expires, expires);
+        if let Some(ua) = &self.config.user_agent {
+            b = b.header(HeaderName::UserAgent, ua);
+        }
+        for a in authorization {
+            b = b.header(a.header, &a.value);
+        }
+        match b.build() {
+            Ok(Message::Request(r)) => Ok(r),
+            Ok(Message::Response(_)) => Err(RegistrationError::BadConfig(
+                "the REGISTER built reads back as a response".into(),
+            )),
+            Err(e) => Err(RegistrationError::BadConfig(e.to_string())),
+        }
+    }
+
+    /// A response for our REGISTER.
+    pub(crate) fn on_response(
+        &mut self,
+        tx: TxId,
+        response: Response,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) {
+        let Some(flight) = self.in_flight.as_ref().filter(|f| f.tx == tx) else {
+            return;
+        };
+        let status = response.status().as_u16();
+        if status < 200 {
+            return;
+        }
+        let (purpose, sent_at, removing) = (flight.purpose, flight.sent_at, flight.removing);
+        self.in_flight = None;
+        ctx.owners.remove(&tx);
+        match status {
+            200..=299 => self.on_success(purpose, &response, sent_at, ctx, now),
+            401 | 407 => self.on_challenge(purpose, removing, &response, ctx, now),
+            423 if purpose == Purpose::Register => {
+                let min = response
+                    .typed::<MinExpires>(HeaderName::MinExpires)
+                    .and_then(Result::ok)
+                    .map(|m| m.0);
+                match min {
+                    Some(m) if m > self.expires && !self.raised_for_423 => {
+                        self.expires = m;
+                        self.raised_for_423 = true;
+                        self.transmit(purpose, removing, &[], ctx, now);
+                    }
+                    _ => self.fail(RegistrationError::IntervalTooBrief, None, ctx, now),
+                }
+            }
+            _ => {
+                let reason = response.reason().to_string();
+                let retry_after = response
+                    .typed::<RetryAfter<'_>>(HeaderName::RetryAfter)
+                    .and_then(Result::ok)
+                    .map(|r| r.seconds);
+                let error = if status >= 500 {
+                    RegistrationError::ServerError {
+                        status,
+                        reason,
+                        retry_after,
+                    }
+                } else {
+                    RegistrationError::Rejected { status, reason }
+                };
+                if purpose == Purpose::Unregister {
+                    self.unregistered(Some(error), ctx);
+                } else {
+                    self.fail(
+                        error,
+                        retry_after.map(|s| Duration::from_secs(s.into())),
+                        ctx,
+                        now,
+                    );
+                }
+            }
+        }
+    }
+
+    fn on_success(
+        &mut self,
+        purpose: Purpose,
+        response: &Response,
+        sent_at: Instant,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) {
+        if purpose == Purpose::Unregister {
+            self.unregistered(None, ctx);
+            return;
+        }
+        let ours = self.contact_uri();
+        let ours_uri = Uri::parse(&ours).ok();
+        let mut bindings = Vec::new();
+        let mut mine = None;
+        for c in response.contacts() {
+            bindings.push(c.as_str().to_string());
+            let same_uri = ours_uri.as_ref().is_some_and(|o| o.rfc_eq(&c.uri()));
+            let same_instance = self.config.instance.as_deref().is_some_and(|inst| {
+                c.param("+sip.instance")
+                    .flatten()
+                    .is_some_and(|v| v.trim_matches('"').trim_matches(['<', '>']) == inst)
+            });
+            if (same_uri || same_instance) && mine.is_none() {
+                mine = Some(c.expires());
+            }
+        }
+        let granted = match mine {
+            Some(Some(e)) => e,
+            // Our Contact listed without a parameter, or not listed: Expires, else what
+            // we asked for.
+            _ => response.expires().unwrap_or(self.expires),
+        };
+        if granted == 0 {
+            self.fail(RegistrationError::NotBound, None, ctx, now);
+            return;
+        }
+        let refresh = self.bound_until.is_some();
+        self.failures = 0;
+        self.granted = Some(granted);
+        let granted_d = Duration::from_secs(granted.into());
+        self.bound_until = Some(sent_at + granted_d);
+        let wait = (granted_d / 2)
+            .min(granted_d.saturating_sub(self.config.refresh_margin))
+            .max(Duration::from_secs(1));
+        self.timer = Some(sent_at + wait);
+        self.state = RegistrationState::Registered;
+        ctx.emit_registration(
+            self.id,
+            RegistrationEvent::Registered {
+                expires: granted,
+                contact: ours,
+                bindings,
+                refresh,
+            },
+        );
+        // A NAT between us and the registrar: register the address it sees.
+        if self.config.follow_public_address
+            && let Observation::Changed { public } = self.learner.observe(&response.top_via())
+        {
+            self.stale_contact = Some(self.learner.advertised());
+            self.learner.adopt(public);
+            ctx.emit_registration(self.id, RegistrationEvent::PublicAddress { public });
+            self.send(Purpose::Register, ctx, now);
+        }
+    }
+
+    fn on_challenge(
+        &mut self,
+        purpose: Purpose,
+        removing: Option<SocketAddr>,
+        response: &Response,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) {
+        let target = RequestTarget {
+            secure: self.config.secure,
+            ..RequestTarget::new(
+                "REGISTER",
+                &self.config.registrar,
+                &self.config.server,
+                &self.config.auth_user,
+            )
+        };
+        match ctx
+            .digest
+            .respond(&mut self.auth, response, &target, ctx.creds, ctx.rng)
+        {
+            Ok(values) => self.transmit(purpose, removing, &values, ctx, now),
+            Err(e) => {
+                let error = match e {
+                    AuthError::Rejected { realm } => {
+                        RegistrationError::CredentialsRejected { realm }
+                    }
+                    other => RegistrationError::Auth(other),
+                };
+                if purpose == Purpose::Unregister {
+                    self.unregistered(Some(error), ctx);
+                } else {
+                    self.give_up(error, ctx);
+                }
+            }
+        }
+    }
+
+    fn unregistered(&mut self, error: Option<RegistrationError>, ctx: &mut Ctx<'_>) {
+        self.state = RegistrationState::Idle;
+        self.bound_until = None;
+        self.granted = None;
+        self.timer = None;
+        ctx.emit_registration(self.id, RegistrationEvent::Unregistered { error });
+    }
+
+    /// Stops for good: the failure cannot be cured by trying again.
+    fn give_up(&mut self, error: RegistrationError, ctx: &mut Ctx<'_>) {
+        self.state = RegistrationState::Failed;
+        self.timer = None;
+        self.failures = self.failures.saturating_add(1);
+        ctx.emit_registration(
+            self.id,
+            RegistrationEvent::Failed {
+                error,
+                fatal: true,
+                retry_in: None,
+            },
+        );
+    }
+
+    /// Counts a failure; retries later or, past the threshold, gives up.
+    fn fail(
+        &mut self,
+        error: RegistrationError,
+        retry_after: Option<Duration>,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) {
+        self.failures = self.failures.saturating_add(1);
+        if self.failures >= self.config.failure_threshold.max(1) {
+            self.state = RegistrationState::Failed;
+            self.timer = None;
+            ctx.emit_registration(
+                self.id,
+                RegistrationEvent::Failed {
+                    error,
+                    fatal: true,
+                    retry_in: None,
+                },
+            );
+            return;
+        }
+        let backoff = self
+            .config
+            .retry_interval
+            .saturating_mul(1 << (self.failures - 1).min(16))
+            .min(self.config.max_retry_interval);
+        let mut wait = retry_after.unwrap_or(backoff).max(Duration::from_secs(1));
+        // While a binding is still held, retry early enough to keep it.
+        if let Some(until) = self.bound_until
+            && retry_after.is_none()
+        {
+            let left = until.saturating_duration_since(now);
+            if left > Duration::from_secs(2) {
+                wait = wait.min(left / 2);
+            }
+        }
+        self.state = RegistrationState::WaitingToRetry;
+        self.timer = Some(now + wait);
+        ctx.emit_registration(
+            self.id,
+            RegistrationEvent::Failed {
+                error,
+                fatal: false,
+                retry_in: Some(wait),
+            },
+        );
+    }
+
+    /// The transaction of our REGISTER timed out or failed to send.
+    pub(crate) fn on_tx_failure(
+        &mut self,
+        tx: TxId,
+        timeout: bool,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) {
+        let Some(flight) = self.in_flight.as_ref().filter(|f| f.tx == tx) else {
+            return;
+        };
+        let purpose = flight.purpose;
+        self.in_flight = None;
+        ctx.owners.remove(&tx);
+        let error = if timeout {
+            RegistrationError::Timeout
+        } else {
+            RegistrationError::Transport
+        };
+        match purpose {
+            Purpose::Unregister => self.unregistered(Some(error), ctx),
+            Purpose::Register => self.fail(error, None, ctx, now),
+        }
+    }
+
+    /// The refresh or retry timer fired.
+    pub(crate) fn on_timer(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
+        if self.timer.is_none_or(|t| t > now) {
+            return;
+        }
+        self.timer = None;
+        if self.bound_until.is_some_and(|u| u <= now) {
+            // The binding ran out while we waited: we are no longer registered.
+            self.bound_until = None;
+        }
+        if self.in_flight.is_none() {
+            self.send(Purpose::Register, ctx, now);
+        }
+    }
+
+    /// Approximate heap bytes held (for the memory-per-registration figure).
+    pub fn heap_size(&self) -> usize {
+        let c = &self.config;
+        c.aor.capacity()
+            + c.display_name.as_ref().map_or(0, String::capacity)
+            + c.registrar.capacity()
+            + c.server.capacity()
+            + c.auth_user.capacity()
+            + c.contact_user.capacity()
+            + c.instance.as_ref().map_or(0, String::capacity)
+            + c.user_agent.as_ref().map_or(0, String::capacity)
+            + c.peer.tls_name.as_ref().map_or(0, String::capacity)
+            + self.call_id.capacity()
+            + self.from_tag.capacity()
+    }
+}

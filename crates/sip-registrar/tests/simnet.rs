@@ -1,0 +1,224 @@
+//! Our client against our registrar over the simulated network: registration with a
+//! digest challenge under loss, duplication and reordering, and a day of refreshes.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use sip_auth::{AuthPolicy, CredentialsManager};
+use sip_client::simnet::{NetConditions, SimNet, SimUa};
+use sip_client::{
+    AccountId, Endpoint, EndpointConfig, Event, Peer, RegistrationConfig, RegistrationEvent,
+};
+use sip_message::{SeededRandom, TransportMode};
+use sip_registrar::{Registrar, RegistrarConfig, Users};
+
+const SERVER: &str = "127.0.0.1:5060";
+const CLIENT: &str = "127.0.0.1:5070";
+
+fn registrar(seed: u64, now: Instant, max_expires: u32) -> Registrar {
+    let server: SocketAddr = SERVER.parse().unwrap();
+    let mut cfg = RegistrarConfig::new("harness.test", vec![(TransportMode::Udp, server)]);
+    cfg.max_expires = max_expires;
+    let users = Users::parse("alice:secret-a\nbob:secret-b\n").unwrap();
+    Registrar::new(
+        cfg,
+        users,
+        Box::new(SeededRandom::new(seed ^ 0xabcdef)),
+        now,
+    )
+}
+
+fn client(seed: u64, mode: TransportMode, expires: u32) -> (SimUa, AccountId) {
+    let server: SocketAddr = SERVER.parse().unwrap();
+    let local: SocketAddr = CLIENT.parse().unwrap();
+    let mut creds = CredentialsManager::new();
+    creds.add("alice", "secret-a", Some("harness.test"), None, None);
+    let config = EndpointConfig {
+        auth_policy: AuthPolicy::default(),
+        ..EndpointConfig::default()
+    };
+    let mut ep = Endpoint::new(config, creds, Box::new(SeededRandom::new(seed)));
+    let mut reg = RegistrationConfig::new(
+        "sip:alice@harness.test",
+        "sip:harness.test",
+        Peer::new(mode, server),
+        local,
+    );
+    reg.server = "harness.test".into();
+    reg.expires = expires;
+    reg.instance = Some("urn:uuid:00000000-0000-4000-8000-000000000001".into());
+    let id = ep.add_account(reg);
+    (SimUa::new(ep, local), id)
+}
+
+fn registered(ua: &SimUa) -> Option<u32> {
+    ua.events.iter().find_map(|e| match e {
+        Event::Registration {
+            event: RegistrationEvent::Registered { expires, .. },
+            ..
+        } => Some(*expires),
+        _ => None,
+    })
+}
+
+fn fatal(ua: &SimUa) -> bool {
+    ua.events.iter().any(|e| {
+        matches!(
+            e,
+            Event::Registration {
+                event: RegistrationEvent::Failed { fatal: true, .. },
+                ..
+            }
+        )
+    })
+}
+
+/// Registers once on a network with `loss`; returns whether it completed within five
+/// simulated minutes (time for the registration's own retry after a timeout).
+fn register_once(seed: u64, loss: f64) -> bool {
+    let start = Instant::now();
+    let mut net = SimNet::new(seed, NetConditions::lossy(loss), start);
+    let mut server = registrar(seed, start, 3600);
+    let (mut ua, id) = client(seed, TransportMode::Udp, 3600);
+    ua.endpoint.register(id, start);
+    let limit = start + Duration::from_secs(300);
+    net.run_until(&mut [&mut ua, &mut server], limit, |nodes| {
+        let _ = nodes;
+        false
+    });
+    registered(&ua).is_some() && !fatal(&ua)
+}
+
+#[test]
+fn registers_with_a_challenge_on_a_perfect_network() {
+    let start = Instant::now();
+    let mut net = SimNet::new(1, NetConditions::perfect(), start);
+    let mut server = registrar(1, start, 3600);
+    let (mut ua, id) = client(1, TransportMode::Udp, 1800);
+    ua.endpoint.register(id, start);
+    net.run_until(
+        &mut [&mut ua, &mut server],
+        start + Duration::from_secs(5),
+        |_| false,
+    );
+    assert_eq!(registered(&ua), Some(1800));
+    assert_eq!(server.stats().challenged, 1);
+    assert_eq!(server.stats().registered, 1);
+    let b = server.bindings().lookup("alice@harness.test", net.now());
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].uri, "sip:alice@127.0.0.1:5070");
+    // Deregistering removes it.
+    ua.endpoint.unregister(id, net.now());
+    let t = net.now() + Duration::from_secs(5);
+    net.run_until(&mut [&mut ua, &mut server], t, |_| false);
+    assert!(ua.events.iter().any(|e| matches!(
+        e,
+        Event::Registration {
+            event: RegistrationEvent::Unregistered { error: None },
+            ..
+        }
+    )));
+    assert!(
+        server
+            .bindings()
+            .lookup("alice@harness.test", net.now())
+            .is_empty()
+    );
+}
+
+#[test]
+fn registers_over_a_reliable_transport() {
+    let start = Instant::now();
+    let mut net = SimNet::new(2, NetConditions::lossy(0.3), start);
+    let mut server = registrar(2, start, 3600);
+    let (mut ua, id) = client(2, TransportMode::Tcp, 3600);
+    ua.endpoint.register(id, start);
+    net.run_until(
+        &mut [&mut ua, &mut server],
+        start + Duration::from_secs(5),
+        |_| false,
+    );
+    assert_eq!(registered(&ua), Some(3600));
+    // Streams are never lost and REGISTER is never retransmitted over them.
+    assert_eq!(net.stats().sent, 4);
+}
+
+fn completion_rate(loss: f64, seeds: u64) -> (u64, u64) {
+    let ok = (0..seeds).filter(|s| register_once(*s, loss)).count() as u64;
+    (ok, seeds)
+}
+
+#[test]
+fn register_completes_for_every_seed_at_20_percent_loss() {
+    let (ok, n) = completion_rate(0.20, 1000);
+    println!("20% loss: {ok}/{n} registrations completed");
+    assert_eq!(ok, n);
+}
+
+#[test]
+fn register_completes_for_99_percent_of_seeds_at_30_percent_loss() {
+    let (ok, n) = completion_rate(0.30, 1000);
+    println!("30% loss: {ok}/{n} registrations completed");
+    assert!(ok * 100 >= n * 99, "{ok}/{n}");
+}
+
+/// A day with a registrar granting 600 s when 3600 s is asked: the binding never
+/// lapses and refreshes come at half the granted time.
+fn day_of_refreshes(loss: f64, seed: u64) {
+    let start = Instant::now();
+    let mut net = SimNet::new(seed, NetConditions::lossy(loss), start);
+    let mut server = registrar(seed, start, 600);
+    let (mut ua, id) = client(seed, TransportMode::Udp, 3600);
+    ua.endpoint.register(id, start);
+    net.run_until(
+        &mut [&mut ua, &mut server],
+        start + Duration::from_secs(60),
+        |n| {
+            let _ = n;
+            false
+        },
+    );
+    assert_eq!(registered(&ua), Some(600), "granted less than asked");
+    let end = start + Duration::from_secs(24 * 3600);
+    let mut lapses = 0u32;
+    while net.step(&mut [&mut ua, &mut server], end) {
+        if server
+            .bindings()
+            .lookup("alice@harness.test", net.now())
+            .is_empty()
+        {
+            lapses += 1;
+        }
+    }
+    let refreshes = ua
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Event::Registration {
+                    event: RegistrationEvent::Registered { refresh: true, .. },
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(lapses, 0, "the binding lapsed");
+    assert!(!fatal(&ua));
+    // Every 300 s over 24 h: 287 refreshes (a retry after loss can add a few).
+    assert!((280..=300).contains(&refreshes), "{refreshes} refreshes");
+    println!(
+        "24 h at {loss} loss: {refreshes} refreshes, net {:?}",
+        net.stats()
+    );
+}
+
+#[test]
+fn a_day_of_refreshes_when_granted_less_than_asked() {
+    day_of_refreshes(0.0, 7);
+}
+
+#[test]
+fn a_day_of_refreshes_on_a_lossy_network() {
+    day_of_refreshes(0.2, 8);
+}
