@@ -550,8 +550,14 @@ impl Endpoint {
             .unwrap_or_default();
         let mut b = self.response_builder(request, status, Some(&tag));
         let code = status.as_u16();
-        if (101..300).contains(&code) && !contact.is_empty() {
-            b = b.header(HeaderName::Contact, format_args!("<{contact}>"));
+        if (101..300).contains(&code) {
+            // §12.1.1: a response that makes a dialog carries the Record-Route.
+            for rr in request.header_values(HeaderName::RecordRoute) {
+                b = b.header(HeaderName::RecordRoute, rr);
+            }
+            if !contact.is_empty() {
+                b = b.header(HeaderName::Contact, format_args!("<{contact}>"));
+            }
         }
         if (200..300).contains(&code) {
             b = b

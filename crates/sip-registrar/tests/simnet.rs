@@ -222,3 +222,158 @@ fn a_day_of_refreshes_when_granted_less_than_asked() {
 fn a_day_of_refreshes_on_a_lossy_network() {
     day_of_refreshes(0.2, 8);
 }
+
+fn user_ua(seed: u64, user: &str, password: &str, local: &str) -> (SimUa, AccountId) {
+    let server: SocketAddr = SERVER.parse().unwrap();
+    let local: SocketAddr = local.parse().unwrap();
+    let mut creds = CredentialsManager::new();
+    creds.add(user, password, Some("harness.test"), None, None);
+    let mut ep = Endpoint::new(
+        EndpointConfig::default(),
+        creds,
+        Box::new(SeededRandom::new(seed)),
+    );
+    let mut reg = RegistrationConfig::new(
+        &format!("sip:{user}@harness.test"),
+        "sip:harness.test",
+        Peer::udp(server),
+        local,
+    );
+    reg.server = "harness.test".into();
+    let id = ep.add_account(reg);
+    (SimUa::new(ep, local), id)
+}
+
+#[test]
+fn a_call_through_the_proxy_with_record_route() {
+    use sip_client::{DialogRequest, OutgoingRequest};
+    use sip_message::{Method, StatusCode};
+    let start = Instant::now();
+    let mut net = SimNet::new(5, NetConditions::lossy(0.05), start);
+    let mut server = registrar(5, start, 3600);
+    let (mut alice, a) = user_ua(1, "alice", "secret-a", "127.0.0.1:5070");
+    let (mut bob, b) = user_ua(2, "bob", "secret-b", "127.0.0.1:5080");
+    alice.endpoint.register(a, start);
+    bob.endpoint.register(b, start);
+    let t = start + Duration::from_secs(40);
+    net.run_until(&mut [&mut alice, &mut bob, &mut server], t, |_| false);
+    assert_eq!(server.bindings().len(), 2);
+    // Alice calls bob's AOR through the proxy; the proxy challenges (407) and the
+    // endpoint answers it.
+    let now = net.now();
+    let rid = alice
+        .endpoint
+        .send(
+            a,
+            OutgoingRequest::new(Method::Invite, "sip:bob@harness.test"),
+            now,
+        )
+        .unwrap();
+    let t = now + Duration::from_secs(40);
+    net.run_until(&mut [&mut alice, &mut bob, &mut server], t, |_| false);
+    let (tx, invite) = bob
+        .take_events()
+        .into_iter()
+        .find_map(|e| match e {
+            Event::IncomingRequest { tx, request, .. } if request.method() == &Method::Invite => {
+                Some((tx, request))
+            }
+            _ => None,
+        })
+        .expect("bob got the INVITE");
+    assert_eq!(invite.uri().as_str(), "sip:bob@127.0.0.1:5080");
+    assert_eq!(invite.record_routes().count(), 1);
+    assert_eq!(invite.via_count(), 2);
+    let now = net.now();
+    let db = bob
+        .endpoint
+        .answer_invite(tx, &invite, StatusCode::OK, None, b"", now)
+        .unwrap()
+        .unwrap();
+    let t = now + Duration::from_secs(40);
+    net.run_until(&mut [&mut alice, &mut bob, &mut server], t, |_| false);
+    let da = alice
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::Response {
+                id,
+                response,
+                dialog: Some(d),
+            } if *id == rid && response.status() == StatusCode::OK => Some(*d),
+            _ => None,
+        })
+        .expect("alice got the 200");
+    assert_eq!(
+        alice.endpoint.dialog(da).unwrap().route_set,
+        vec!["<sip:127.0.0.1:5060;lr>".to_string()]
+    );
+    assert!(
+        bob.events
+            .iter()
+            .any(|e| matches!(e, Event::Ack { dialog: Some(d), .. } if *d == db)),
+        "the ACK reached bob through the proxy"
+    );
+    let now = net.now();
+    alice
+        .endpoint
+        .send_in_dialog(da, DialogRequest::new(Method::Bye), now)
+        .unwrap();
+    let t = now + Duration::from_secs(40);
+    net.run_until(&mut [&mut alice, &mut bob, &mut server], t, |_| false);
+    assert!(
+        bob.events
+            .iter()
+            .any(|e| matches!(e, Event::DialogEnded { dialog } if *dialog == db))
+    );
+    assert!(
+        alice
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::DialogEnded { dialog } if *dialog == da))
+    );
+    assert!(server.stats().forwarded >= 3);
+}
+
+#[test]
+fn calls_to_unregistered_or_unknown_users_are_answered_by_the_proxy() {
+    use sip_client::OutgoingRequest;
+    use sip_message::Method;
+    let start = Instant::now();
+    let mut net = SimNet::new(5, NetConditions::perfect(), start);
+    let mut server = registrar(5, start, 3600);
+    let (mut alice, a) = user_ua(1, "alice", "secret-a", "127.0.0.1:5070");
+    let r1 = alice
+        .endpoint
+        .send(
+            a,
+            OutgoingRequest::new(Method::Invite, "sip:bob@harness.test"),
+            start,
+        )
+        .unwrap();
+    let r2 = alice
+        .endpoint
+        .send(
+            a,
+            OutgoingRequest::new(Method::Invite, "sip:nobody@harness.test"),
+            start,
+        )
+        .unwrap();
+    net.run_until(
+        &mut [&mut alice, &mut server],
+        start + Duration::from_secs(40),
+        |_| false,
+    );
+    let finals: Vec<(sip_client::RequestId, u16)> = alice
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Response { id, response, .. } if response.status().as_u16() >= 200 => {
+                Some((*id, response.status().as_u16()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(finals.contains(&(r1, 480)), "{finals:?}");
+    assert!(finals.contains(&(r2, 404)), "{finals:?}");
+}
