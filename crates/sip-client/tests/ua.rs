@@ -72,6 +72,7 @@ fn options_is_answered_with_allow_accept_supported() {
 }
 
 #[test]
+#[allow(clippy::type_complexity)]
 fn unwanted_requests_get_the_rfc_answers() {
     let cases: Vec<(Bytes, u16, Option<(HeaderName, &str)>)> = vec![
         (request_to_ua("FOO", "", None), 501, None),
