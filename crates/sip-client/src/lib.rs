@@ -29,6 +29,8 @@
 #![forbid(unsafe_code)]
 
 pub mod dialog;
+#[cfg(feature = "tokio")]
+pub mod driver;
 pub mod endpoint;
 pub mod ids;
 mod peer;
@@ -38,6 +40,8 @@ mod timers;
 pub mod transaction;
 
 pub use dialog::{Dialog, DialogId, DialogState};
+#[cfg(feature = "tokio")]
+pub use driver::{ClientError, Registered, RequestHandle, SipClient, SipClientConfig};
 pub use endpoint::{
     DialogRequest, Endpoint, EndpointConfig, Event, OutgoingRequest, Output, RequestError,
     RequestId,

@@ -220,6 +220,8 @@ struct InFlight {
     sent_at: Instant,
     /// The old Contact removed in this request (after a public address change).
     removing: Option<SocketAddr>,
+    /// The realm our credentials answered in this request, if they did.
+    answered_realm: Option<String>,
 }
 
 /// One account's registration.
@@ -398,6 +400,7 @@ impl Registration {
                     purpose,
                     sent_at: now,
                     removing,
+                    answered_realm: authorization.first().map(|a| a.realm.clone()),
                 });
             }
             Err(_) => self.fail(RegistrationError::Transport, None, ctx, now),
@@ -475,6 +478,7 @@ impl Registration {
             return;
         }
         let (purpose, sent_at, removing) = (flight.purpose, flight.sent_at, flight.removing);
+        let answered_realm = flight.answered_realm.clone();
         self.in_flight = None;
         ctx.owners.remove(&tx);
         match status {
@@ -500,7 +504,13 @@ impl Registration {
                     .typed::<RetryAfter<'_>>(HeaderName::RetryAfter)
                     .and_then(Result::ok)
                     .map(|r| r.seconds);
-                let error = if status >= 500 {
+                let error = if status == 403
+                    && let Some(realm) = answered_realm
+                {
+                    // A 403 to a request that carried our credentials is how many
+                    // servers (Asterisk's chan_sip, FreePBX) refuse a wrong password.
+                    RegistrationError::CredentialsRejected { realm }
+                } else if status >= 500 {
                     RegistrationError::ServerError {
                         status,
                         reason,

@@ -468,3 +468,36 @@ fn call_ids_tags_and_branches_differ_across_restarts() {
         assert!(seen.insert(r.top_via().branch().unwrap().to_string()));
     }
 }
+
+#[test]
+fn forbidden_after_our_credentials_means_a_wrong_password() {
+    let start = Instant::now();
+    let mut net = SimNet::new(1, NetConditions::perfect(), start);
+    let mut server = Scripted::new(SERVER, |r, _| {
+        if has_auth(r) {
+            Some((403, vec![]))
+        } else {
+            Some((401, challenge("n1", false)))
+        }
+    });
+    let (mut ua, id) = ua(1, TransportMode::Udp, 600);
+    ua.endpoint.register(id, start);
+    net.run_until(
+        &mut [&mut ua, &mut server],
+        start + Duration::from_secs(600),
+        |_| false,
+    );
+    assert_eq!(
+        server.requests("REGISTER").len(),
+        2,
+        "no retry with a refused password"
+    );
+    assert!(matches!(
+        reg_events(&ua)[..],
+        [RegistrationEvent::Failed {
+            error: RegistrationError::CredentialsRejected { .. },
+            fatal: true,
+            ..
+        }]
+    ));
+}

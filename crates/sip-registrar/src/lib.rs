@@ -3,12 +3,15 @@
 //! of `sip-auth`): the embedded peer of `voip demo` and of the tests. Not a
 //! production PBX: one process, bindings in memory, stateless forwarding.
 //!
-//! [`Registrar`] is the sans-IO core (messages and instants in, transmissions out).
+//! [`Registrar`] is the sans-IO core (messages and instants in, transmissions out);
+//! with the `tokio` feature, [`server::RegistrarServer`] runs it on UDP, TCP and TLS.
 
 #![forbid(unsafe_code)]
 
 pub mod bindings;
 mod core;
+#[cfg(feature = "tokio")]
+pub mod server;
 mod sim;
 pub mod users;
 
