@@ -521,6 +521,8 @@ impl Registration {
                 };
                 if purpose == Purpose::Unregister {
                     self.unregistered(Some(error), ctx);
+                } else if matches!(error, RegistrationError::CredentialsRejected { .. }) {
+                    self.give_up(error, ctx);
                 } else {
                     self.fail(
                         error,

@@ -490,7 +490,8 @@ fn forbidden_after_our_credentials_means_a_wrong_password() {
     assert_eq!(
         server.requests("REGISTER").len(),
         2,
-        "no retry with a refused password"
+        "no retry with a refused password: {:?}",
+        reg_events(&ua)
     );
     assert!(matches!(
         reg_events(&ua)[..],
