@@ -1,12 +1,15 @@
 //! `voip`: the command-line face of the SIP stack.
 //!
 //! `voip parse` reads one SIP message and prints a summary or a JSON verdict;
-//! `voip digest` computes a digest response for debugging authentication.
+//! `voip digest` computes a digest response for debugging authentication;
+//! `voip register` registers an account; `voip registrar` runs a small registrar.
 
 #![forbid(unsafe_code)]
 
 mod digest_cmd;
 mod parse_cmd;
+mod register_cmd;
+mod registrar_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -16,7 +19,7 @@ use std::process::ExitCode;
 #[command(
     name = "voip",
     version,
-    about = "SIP from the command line: parse messages, compute digest responses"
+    about = "SIP from the command line: parse messages, compute digest responses, register, run a registrar"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -29,6 +32,10 @@ enum Command {
     Parse(parse_cmd::ParseArgs),
     /// Compute a digest response and Authorization value, to debug authentication.
     Digest(Box<digest_cmd::DigestArgs>),
+    /// Register with a server, print what it holds; deregister with --once or Ctrl-C.
+    Register(Box<register_cmd::RegisterArgs>),
+    /// Run a small registrar and location proxy until Ctrl-C.
+    Registrar(registrar_cmd::RegistrarArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,5 +53,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Parse(args) => parse_cmd::run(&args),
         Command::Digest(args) => digest_cmd::run(&args),
+        Command::Register(args) => register_cmd::run(&args),
+        Command::Registrar(args) => registrar_cmd::run(&args),
     }
 }

@@ -1,0 +1,196 @@
+//! `voip register` against `voip registrar`, both as processes, over UDP, TCP and TLS:
+//! what they print, their exit codes, and the one-line reasons for failures.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+
+struct Registrar {
+    child: Child,
+    ports: Vec<(String, String)>,
+}
+
+impl Drop for Registrar {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn scratch(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("voip-cli-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A CA and a certificate for 127.0.0.1; returns (ca, cert, key).
+fn pki(dir: &std::path::Path) -> (PathBuf, PathBuf, PathBuf) {
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let paths = (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    );
+    std::fs::write(&paths.0, ca.pem()).unwrap();
+    std::fs::write(&paths.1, cert.pem()).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    paths
+}
+
+fn start_registrar(tag: &str) -> (Registrar, PathBuf) {
+    let dir = scratch(tag);
+    let users = dir.join("users");
+    std::fs::write(&users, "alice:secret-a\nbob:secret-b\n").unwrap();
+    let (ca, cert, key) = pki(&dir);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_voip"))
+        .args([
+            "registrar",
+            "--bind",
+            "127.0.0.1:0",
+            "--tcp",
+            "--realm",
+            "voip.test",
+        ])
+        .arg("--users")
+        .arg(&users)
+        .args(["--tls-bind", "127.0.0.1:0"])
+        .arg("--tls-cert")
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut ports = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        if let Some(rest) = line.strip_prefix("listening ") {
+            let (mode, addr) = rest.split_once(' ').unwrap();
+            ports.push((mode.to_string(), addr.to_string()));
+        }
+        if line.starts_with("realm ") {
+            break;
+        }
+    }
+    assert_eq!(ports.len(), 3, "{ports:?}");
+    (Registrar { child, ports }, ca)
+}
+
+fn register(server: &str, transport: &str, password: &str, extra: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_voip"));
+    cmd.args([
+        "register",
+        "--server",
+        server,
+        "--user",
+        "alice",
+        "--domain",
+        "voip.test",
+    ])
+    .args(["--transport", transport, "--once"])
+    .args(extra)
+    .env("VOIP_PASSWORD", password);
+    if !extra.contains(&"--timeout") {
+        cmd.args(["--timeout", "10"]);
+    }
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Bounded: the command has its own timeout; this guards against a hang.
+    let start = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(start.elapsed() < Duration::from_secs(30));
+    out
+}
+
+fn addr<'a>(r: &'a Registrar, mode: &str) -> &'a str {
+    &r.ports.iter().find(|(m, _)| m == mode).unwrap().1
+}
+
+#[test]
+fn register_once_over_udp_tcp_and_tls() {
+    let (reg, ca) = start_registrar("ok");
+    for mode in ["udp", "tcp", "tls"] {
+        let ca_arg = ca.to_str().unwrap();
+        let extra: Vec<&str> = if mode == "tls" {
+            vec!["--ca", ca_arg]
+        } else {
+            vec![]
+        };
+        let out = register(addr(&reg, mode), mode, "secret-a", &extra);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{mode}: {stdout} {stderr}");
+        assert!(
+            stdout.contains("registered sip:alice@voip.test at 127.0.0.1:"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("expires: 3600 s"), "{stdout}");
+        assert!(stdout.contains("contact: sip:alice@127.0.0.1:"), "{stdout}");
+        assert!(
+            stdout.contains("server holds: <sip:alice@127.0.0.1:"),
+            "{stdout}"
+        );
+        assert!(stdout.trim_end().ends_with("deregistered"), "{stdout}");
+    }
+}
+
+#[test]
+fn failures_give_one_line_reasons_and_nonzero_exits() {
+    let (reg, ca) = start_registrar("fail");
+    let out = register(addr(&reg, "udp"), "udp", "wrong", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("wrong user name or password"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // TLS without trusting the registrar's CA.
+    let out = register(addr(&reg, "tls"), "tls", "secret-a", &["--ca", "/dev/null"]);
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TLS") || err.contains("certificate"), "{err}");
+    let _ = ca;
+    // Nobody listening (a UDP port we hold and never read).
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = sock.local_addr().unwrap().port();
+    let out = register(
+        &format!("127.0.0.1:{port}"),
+        "udp",
+        "secret-a",
+        &["--timeout", "2"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("timeout"), "{err}");
+    // No password at all.
+    let out = Command::new(env!("CARGO_BIN_EXE_voip"))
+        .args([
+            "register",
+            "--server",
+            "127.0.0.1",
+            "--user",
+            "alice",
+            "--once",
+        ])
+        .env_remove("VOIP_PASSWORD")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("VOIP_PASSWORD"));
+}
