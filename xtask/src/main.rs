@@ -2,7 +2,9 @@
 //!
 //! - `ci`: everything CI checks (`.ci/run` runs exactly this);
 //! - `fuzz [--secs N] [TARGET...]`: runs the cargo-fuzz targets (installs cargo-fuzz);
-//! - `bench-parse`: a quick run of the parse benchmark, ending in the `parse ratios:` line.
+//! - `bench-parse`: a quick run of the parse benchmark, ending in the `parse ratios:` line;
+//! - `peers`: installs the real peers the interop tests run against (Debian's
+//!   `kamailio`, its TLS and extra modules, and `sip-tester`, which is SIPp).
 
 #![forbid(unsafe_code)]
 
@@ -10,8 +12,30 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-/// The crates that must stay sans-IO: no tokio in their normal dependency tree.
-const SANS_IO: &[&str] = &["sip-message", "sip-auth", "sip-nat"];
+/// The crates that must stay sans-IO: no tokio in their normal dependency tree
+/// (sip-client and sip-registrar without their `tokio` feature).
+const SANS_IO: &[&str] = &[
+    "sip-message",
+    "sip-auth",
+    "sip-nat",
+    "sip-client",
+    "sip-registrar",
+];
+
+/// What the interop tests need: (program, Debian package).
+const PEER_PROGRAMS: &[(&str, &str)] = &[
+    ("kamailio", "kamailio"),
+    ("kamcmd", "kamailio"),
+    ("sipp", "sip-tester"),
+    ("openssl", "openssl"),
+];
+
+/// Kamailio modules the interop configuration loads: (module, Debian package).
+const KAMAILIO_MODULES: &[(&str, &str)] = &[
+    ("tls.so", "kamailio-tls-modules"),
+    ("db_text.so", "kamailio"),
+    ("auth_db.so", "kamailio"),
+];
 
 /// The fuzz targets (binaries of the `fuzz/` crate).
 const FUZZ_TARGETS: &[&str] = &[
@@ -61,6 +85,7 @@ fn ci() -> Result<(), String> {
         "clippy",
         "--workspace",
         "--all-targets",
+        "--all-features",
         "--",
         "-D",
         "warnings",
@@ -85,6 +110,21 @@ fn ci() -> Result<(), String> {
     step("bench build", c)?;
 
     check_sans_io()?;
+
+    peers()?;
+    let mut c = cargo();
+    c.args([
+        "test",
+        "-p",
+        "voip-cli",
+        "--features",
+        "interop",
+        "--test",
+        "interop",
+        "--",
+        "--test-threads=2",
+    ]);
+    step("interop with Kamailio and SIPp", c)?;
     eprintln!("==> ci passed in {:.0}s", t.elapsed().as_secs_f64());
     Ok(())
 }
@@ -95,6 +135,7 @@ fn check_sans_io() -> Result<(), String> {
     for krate in SANS_IO {
         let out = cargo()
             .args(["tree", "-p", krate, "-e", "normal", "--prefix", "none"])
+            .arg("--no-default-features")
             .output()
             .map_err(|e| format!("cargo tree: {e}"))?;
         if !out.status.success() {
@@ -112,6 +153,104 @@ fn check_sans_io() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+        || ["/usr/sbin", "/sbin"]
+            .iter()
+            .any(|d| Path::new(d).join(program).is_file())
+}
+
+fn kamailio_module(name: &str) -> bool {
+    [
+        "/usr/lib/x86_64-linux-gnu/kamailio/modules",
+        "/usr/lib/aarch64-linux-gnu/kamailio/modules",
+        "/usr/lib/kamailio/modules",
+    ]
+    .iter()
+    .any(|d| Path::new(d).join(name).is_file())
+}
+
+/// The packages missing for the interop tests.
+fn missing_peers() -> Vec<&'static str> {
+    let mut missing: Vec<&str> = PEER_PROGRAMS
+        .iter()
+        .filter(|(p, _)| !on_path(p))
+        .map(|(_, pkg)| *pkg)
+        .chain(
+            KAMAILIO_MODULES
+                .iter()
+                .filter(|(m, _)| !kamailio_module(m))
+                .map(|(_, pkg)| *pkg),
+        )
+        .collect();
+    missing.sort();
+    missing.dedup();
+    missing
+}
+
+/// Installs Kamailio and SIPp with apt-get when they are missing, and makes sure no
+/// packaged Kamailio service holds the SIP ports.
+fn peers() -> Result<(), String> {
+    let missing = missing_peers();
+    if missing.is_empty() {
+        eprintln!("==> peers: kamailio, kamcmd, sipp and the Kamailio modules are installed");
+        return Ok(());
+    }
+    eprintln!("==> peers: installing {}", missing.join(" "));
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let apt = |args: &[&str]| {
+        let mut c = if root {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.arg("apt-get");
+            c
+        };
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    step("apt-get update", apt(&["update", "-qq"]))?;
+    let install = [
+        "install",
+        "-y",
+        "-qq",
+        "--no-install-recommends",
+        "kamailio",
+        "kamailio-extra-modules",
+        "kamailio-tls-modules",
+        "sip-tester",
+        "openssl",
+    ];
+    step("apt-get install", apt(&install))?;
+    // The package may start a service on *:5060 where an init system runs; the tests
+    // use their own ports, but a stray service is stopped all the same.
+    for cmd in [
+        &["systemctl", "stop", "kamailio"][..],
+        &["systemctl", "disable", "kamailio"][..],
+        &["service", "kamailio", "stop"][..],
+    ] {
+        let _ = Command::new(cmd[0])
+            .args(&cmd[1..])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+    let still = missing_peers();
+    if still.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "peers still missing after apt-get: {}",
+            still.join(" ")
+        ))
+    }
 }
 
 fn has_cargo_fuzz() -> bool {
@@ -192,7 +331,10 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("fuzz") => fuzz(&args[1..]),
         Some("bench-parse") => bench_parse(),
-        _ => Err("usage: cargo xtask <ci | fuzz [--secs N] [TARGET...] | bench-parse>".into()),
+        Some("peers") => peers(),
+        _ => Err(
+            "usage: cargo xtask <ci | peers | fuzz [--secs N] [TARGET...] | bench-parse>".into(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -400,10 +400,13 @@ impl Registrar {
             }
             let Ok(h) = h else { continue };
             if h.param("realm").is_some_and(|v| *v == *self.config.realm) {
+                let Some(uri) = self.digest_uri(&h, r) else {
+                    return Some(false);
+                };
                 return match self.verifier.verify(
                     &h,
                     r.method().as_str(),
-                    r.uri().as_str(),
+                    &uri,
                     r.body(),
                     secs,
                     &self.users,
@@ -415,6 +418,19 @@ impl Registrar {
             }
         }
         Some(false)
+    }
+
+    /// The digest URI to check credentials against: the Request-URI, or a URI naming
+    /// this registrar (SIPp, for one, answers with `sip:host:port` of the server it
+    /// sends to rather than the Request-URI). Anything else is refused.
+    fn digest_uri(&self, h: &AuthHeader<'_>, r: &Request) -> Option<String> {
+        let given = h.param("uri")?;
+        if *given == *r.uri().as_str() {
+            return Some(given.into_owned());
+        }
+        let u = Uri::parse(&given).ok()?;
+        (u.user().is_none() && (self.is_us(&u) || self.is_our_domain(&u)))
+            .then(|| given.into_owned())
     }
 
     fn on_request(&mut self, r: Request, peer: Peer, now: Instant) {
@@ -518,14 +534,15 @@ impl Registrar {
                 }
             };
             if h.param("realm").is_some_and(|v| *v == *self.config.realm) {
-                verdict = Some(self.verifier.verify(
-                    &h,
-                    "REGISTER",
-                    r.uri().as_str(),
-                    r.body(),
-                    secs,
-                    &self.users,
-                ));
+                let Some(uri) = self.digest_uri(&h, &r) else {
+                    self.respond(id, &r, StatusCode::BAD_REQUEST, &[], now);
+                    return;
+                };
+                verdict =
+                    Some(
+                        self.verifier
+                            .verify(&h, "REGISTER", &uri, r.body(), secs, &self.users),
+                    );
                 break;
             }
         }

@@ -33,7 +33,7 @@ impl From<TransportArg> for TransportMode {
 /// Arguments of `voip register`.
 #[derive(Args, Debug)]
 pub(crate) struct RegisterArgs {
-    /// The registrar: HOST, HOST:PORT, [IPv6] or [IPv6]:PORT.
+    /// The registrar: HOST or HOST:PORT (IPv6 in brackets: `[::1]:5060`).
     #[arg(long)]
     server: String,
     /// The user (of the address of record).
@@ -75,7 +75,7 @@ pub(crate) struct RegisterArgs {
     timeout: u64,
 }
 
-/// Splits HOST[:PORT] (with [IPv6] in brackets).
+/// Splits `HOST[:PORT]` (IPv6 addresses in brackets).
 pub(crate) fn host_port(s: &str) -> Result<(String, Option<u16>), String> {
     if let Some(rest) = s.strip_prefix('[') {
         let (host, after) = rest
