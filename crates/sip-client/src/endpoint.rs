@@ -848,7 +848,15 @@ impl Endpoint {
 
     /// The next output.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        let o = self.out.pop_front();
+        if o.is_none() {
+            crate::transaction::shrink_queue(&mut self.out);
+            crate::transaction::shrink_map(&mut self.owners);
+            crate::transaction::shrink_map(&mut self.requests);
+            crate::transaction::shrink_map(&mut self.pending_invites);
+            crate::transaction::shrink_map(&mut self.server_invites);
+        }
+        o
     }
 
     /// Moves the transaction layer's outputs into ours, acting on its events.

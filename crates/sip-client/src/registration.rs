@@ -575,6 +575,8 @@ impl Registration {
         }
         let refresh = self.bound_until.is_some();
         self.failures = 0;
+        // The nonces answered in this attempt are of no further use.
+        self.auth = AuthSession::new();
         self.granted = Some(granted);
         let granted_d = Duration::from_secs(granted.into());
         self.bound_until = Some(sent_at + granted_d);

@@ -152,6 +152,21 @@ fn server_key(req: &Request) -> ServerKey {
     }
 }
 
+/// Gives back the memory of a map that grew for a burst and is now mostly empty, so
+/// what a client holds follows what it does now, not its busiest moment.
+pub(crate) fn shrink_map<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>) {
+    if map.capacity() > 64 && map.len() * 4 < map.capacity() {
+        map.shrink_to(map.len() * 2);
+    }
+}
+
+/// The same for a drained queue.
+pub(crate) fn shrink_queue<T>(q: &mut VecDeque<T>) {
+    if q.is_empty() && q.capacity() > 64 {
+        q.shrink_to(16);
+    }
+}
+
 /// Errors the TU can get from the layer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -179,7 +194,7 @@ struct ServerEntry {
 /// All transactions of one endpoint.
 pub struct TransactionLayer {
     timers: TimerConfig,
-    clients: HashMap<TxId, ClientTx>,
+    clients: HashMap<TxId, Box<ClientTx>>,
     client_keys: HashMap<(String, Method), TxId>,
     servers: HashMap<TxId, ServerEntry>,
     server_keys: HashMap<ServerKey, TxId>,
@@ -256,7 +271,7 @@ impl TransactionLayer {
         let id = self.id();
         let (tx, first) = ClientTx::start(request, wire, peer, self.timers, now);
         self.client_keys.insert((branch, method), id);
-        self.clients.insert(id, tx);
+        self.clients.insert(id, Box::new(tx));
         self.client_actions(id, vec![first]);
         Ok(id)
     }
@@ -297,6 +312,8 @@ impl TransactionLayer {
             .is_some_and(|c| c.state == ClientState::Terminated)
             && let Some(c) = self.clients.remove(&id)
         {
+            shrink_map(&mut self.clients);
+            shrink_map(&mut self.client_keys);
             let branch = c.request.top_via().branch().unwrap_or_default().to_string();
             self.client_keys
                 .remove(&(branch, c.request.method().clone()));
@@ -329,6 +346,8 @@ impl TransactionLayer {
             .is_some_and(|s| s.tx.state == ServerState::Terminated)
             && let Some(s) = self.servers.remove(&id)
         {
+            shrink_map(&mut self.servers);
+            shrink_map(&mut self.server_keys);
             self.server_keys.remove(&s.key);
             self.out
                 .push_back(TxOutput::Event(TxEvent::Terminated { id }));
@@ -448,7 +467,7 @@ impl TransactionLayer {
 
     /// The next instant a transaction needs attention.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let c = self.clients.values().filter_map(ClientTx::deadline).min();
+        let c = self.clients.values().filter_map(|c| c.deadline()).min();
         let s = self.servers.values().filter_map(|s| s.tx.deadline()).min();
         [c, s].into_iter().flatten().min()
     }
@@ -499,6 +518,10 @@ impl TransactionLayer {
 
     /// The next output.
     pub fn poll_output(&mut self) -> Option<TxOutput> {
-        self.out.pop_front()
+        let o = self.out.pop_front();
+        if o.is_none() {
+            shrink_queue(&mut self.out);
+        }
+        o
     }
 }
