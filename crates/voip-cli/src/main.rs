@@ -2,10 +2,12 @@
 //!
 //! `voip parse` reads one SIP message and prints a summary or a JSON verdict;
 //! `voip digest` computes a digest response for debugging authentication;
-//! `voip register` registers an account; `voip registrar` runs a small registrar.
+//! `voip register` registers an account; `voip registrar` runs a small registrar;
+//! `voip demo` runs all of it end to end on loopback.
 
 #![forbid(unsafe_code)]
 
+mod demo_cmd;
 mod digest_cmd;
 mod parse_cmd;
 mod register_cmd;
@@ -28,6 +30,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the stack end to end on loopback: an embedded registrar, two users, a call.
+    Demo(demo_cmd::DemoArgs),
     /// Parse one SIP message and print its summary or a JSON verdict.
     Parse(parse_cmd::ParseArgs),
     /// Compute a digest response and Authorization value, to debug authentication.
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Demo(args) => demo_cmd::run(&args),
         Command::Parse(args) => parse_cmd::run(&args),
         Command::Digest(args) => digest_cmd::run(&args),
         Command::Register(args) => register_cmd::run(&args),
