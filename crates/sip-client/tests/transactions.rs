@@ -439,3 +439,52 @@ fn responses_go_to_rport_on_udp() {
     }
     assert_eq!(to, Some("203.0.113.9:40000".parse().unwrap()));
 }
+
+#[test]
+fn reliable_invite_timers_d_g_h_i_are_zero_or_unused() {
+    // Client: a 486 over TCP is ACKed once and the transaction ends at once (Timer D = 0).
+    let mut r = Run::new();
+    let req = request("INVITE", "z9hG4bKr1", "TCP");
+    r.layer.send_request(req.clone(), tcp(), r.now).unwrap();
+    r.run_until(100);
+    r.layer.on_response(response_to(&req, 486), r.now);
+    r.run_until(40_000);
+    assert_eq!(r.sent_times(), [0, 100]);
+    assert_eq!(r.event_times(is_terminated), [100]);
+
+    // Server: the 486 is not retransmitted (no Timer G); without an ACK, Timer H
+    // still ends it at 64·T1.
+    let mut r = Run::new();
+    let req = request("INVITE", "z9hG4bKr2", "TCP");
+    r.layer.on_request(req.clone(), tcp(), r.now);
+    r.drain();
+    let busy = MessageBuilder::response_to(&req, StatusCode::BUSY_HERE, Some("s1"))
+        .finish()
+        .freeze();
+    r.layer.respond(TxId(1), busy, r.now).unwrap();
+    r.run_until(40_000);
+    assert_eq!(r.sent_times(), [0]);
+    assert_eq!(
+        r.event_times(|e| matches!(e, TxEvent::AckTimeout { .. })),
+        [32_000]
+    );
+    assert_eq!(r.event_times(is_terminated), [32_000]);
+}
+
+#[test]
+fn a_request_the_tu_never_answers_still_ends() {
+    // Non-INVITE: after 64·T1 the client has given up; the server transaction goes.
+    let mut r = Run::new();
+    r.layer
+        .on_request(request("OPTIONS", "z9hG4bKn1", "UDP"), udp(), r.now);
+    r.run_until(40_000);
+    assert_eq!(r.event_times(is_terminated), [32_000]);
+    // INVITE: 100 Trying at 200 ms, then the proceeding limit plus 64·T1.
+    let mut r = Run::new();
+    r.layer
+        .on_request(request("INVITE", "z9hG4bKn2", "UDP"), udp(), r.now);
+    r.run_until(300_000);
+    assert_eq!(r.sent_times(), [200]);
+    assert_eq!(r.event_times(is_terminated), [212_000]);
+    assert_eq!(r.layer.counts(), (0, 0));
+}

@@ -194,3 +194,65 @@ fn failures_give_one_line_reasons_and_nonzero_exits() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("VOIP_PASSWORD"));
 }
+
+#[test]
+fn without_once_it_holds_the_registration_until_ctrl_c() {
+    let (reg, _) = start_registrar("hold");
+    let server = addr(&reg, "udp").to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_voip"))
+        .args([
+            "register",
+            "--server",
+            &server,
+            "--user",
+            "alice",
+            "--domain",
+            "voip.test",
+        ])
+        .env("VOIP_PASSWORD", "secret-a")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l.starts_with("server holds:")) {
+        seen.push(
+            rx.recv_timeout(Duration::from_secs(10))
+                .expect("registered in time"),
+        );
+    }
+    // Ctrl-C: it deregisters and exits 0.
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "still running after Ctrl-C");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success());
+    let rest: Vec<String> = rx.try_iter().collect();
+    assert_eq!(
+        rest.last().map(String::as_str),
+        Some("deregistered"),
+        "{rest:?}"
+    );
+    // The server holds nothing of it: a new registration sees only its own binding.
+    let out = register(&server, "udp", "secret-a", &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("server holds:").count(), 1, "{text}");
+}
