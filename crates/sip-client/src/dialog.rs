@@ -5,17 +5,15 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use sip_message::headers::NameAddr;
-use sip_message::{
-    HeaderName, MessageBuilder, Method, Request, Response, StatusCode, TransportMode, Uri,
-};
+use sip_message::{HeaderName, MessageBuilder, Method, Request, Response, StatusCode, Uri};
 
 use crate::endpoint::RequestId;
-use crate::peer::Peer;
+use crate::peer::{Peer, uri_in};
 
 /// Identifies a dialog in an [`crate::Endpoint`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -85,24 +83,6 @@ fn without_tag(na: &NameAddr<'_>) -> String {
         }
     }
     s
-}
-
-/// The address a URI names, when its host is an IP literal.
-fn uri_addr(uri: &str) -> Option<(SocketAddr, TransportMode)> {
-    let u = Uri::parse(uri.trim_start_matches('<').trim_end_matches('>')).ok()?;
-    let host = u.maddr().unwrap_or(u.host());
-    let ip: IpAddr = host.trim_matches(['[', ']']).parse().ok()?;
-    let mode = TransportMode::for_uri(&u)?;
-    let port = u.port().unwrap_or(mode.default_port());
-    Some((SocketAddr::new(ip, port), mode))
-}
-
-/// The URI inside a Route value (`<sip:p1.example.com;lr>` → `sip:p1.example.com;lr`).
-fn route_uri(route: &str) -> &str {
-    match (route.find('<'), route.find('>')) {
-        (Some(a), Some(b)) if a < b => &route[a + 1..b],
-        _ => route,
-    }
 }
 
 impl Dialog {
@@ -208,11 +188,11 @@ impl Dialog {
         let Some(first) = self.route_set.first() else {
             return (self.remote_target.clone(), Vec::new());
         };
-        let loose = Uri::parse(route_uri(first)).map(|u| u.lr()).unwrap_or(true);
+        let loose = Uri::parse(uri_in(first)).map(|u| u.lr()).unwrap_or(true);
         if loose {
             (self.remote_target.clone(), self.route_set.clone())
         } else {
-            let uri = route_uri(first);
+            let uri = uri_in(first);
             // The Request-URI carries no header parameters (§12.2.1.1).
             let uri = uri.split('?').next().unwrap_or(uri).to_string();
             let mut routes: Vec<String> = self.route_set[1..].to_vec();
@@ -227,17 +207,13 @@ impl Dialog {
         let hop = self
             .route_set
             .first()
-            .map(|r| route_uri(r).to_string())
+            .map(|r| uri_in(r).to_string())
             .unwrap_or_else(|| self.remote_target.clone());
-        match uri_addr(&hop) {
-            Some((addr, mode)) if addr == self.peer.addr && mode == self.peer.mode => {
-                self.peer.clone()
-            }
-            Some((addr, mode)) => Peer {
-                mode,
-                addr,
-                connection: None,
+        match Peer::for_uri(&hop) {
+            Some(p) if p.addr == self.peer.addr && p.mode == self.peer.mode => self.peer.clone(),
+            Some(p) => Peer {
                 tls_name: self.peer.tls_name.clone(),
+                ..p
             },
             None => self.peer.clone(),
         }

@@ -540,7 +540,10 @@ struct Outgoing {
     tx: Option<TxId>,
 }
 
-fn destination(peer: &Peer) -> Destination {
+/// Where sip-transport sends for a [`Peer`]: on its connection when it came on one
+/// (falling back to a new connection to its address, except for TLS, whose name
+/// would be unknown), else to its address.
+pub fn destination(peer: &Peer) -> Destination {
     let addr = Destination::Addr {
         mode: peer.mode,
         addr: peer.addr,
@@ -549,7 +552,8 @@ fn destination(peer: &Peer) -> Destination {
     match peer.connection {
         Some(c) => Destination::Connection {
             id: sip_transport::ConnectionId(c),
-            fallback: Some(Box::new(addr)),
+            fallback: (peer.mode != TransportMode::Tls || peer.tls_name.is_some())
+                .then(|| Box::new(addr)),
         },
         None => addr,
     }

@@ -413,7 +413,7 @@ impl Endpoint {
             .unwrap_or_else(|| reg.config().peer.clone());
         let id = RequestId(self.next_request);
         self.next_request += 1;
-        let mut req = UserRequest {
+        let req = UserRequest {
             account,
             spec,
             peer,
@@ -424,16 +424,7 @@ impl Endpoint {
             tx: TxId(0),
             dialog: None,
         };
-        let request = self.build_user_request(&req, &[])?;
-        let tx = self
-            .tx
-            .send_request(request, req.peer.clone(), now)
-            .map_err(|e| RequestError::Invalid(e.to_string()))?;
-        req.tx = tx;
-        self.owners.insert(tx, Owner::User(id));
-        self.requests.insert(id, req);
-        self.pump(now);
-        Ok(id)
+        self.start_user_request(id, req, now)
     }
 
     /// Sends a request inside a dialog (BYE, INFO, re-INVITE, ...); its responses
@@ -453,7 +444,7 @@ impl Endpoint {
         let account = self.account_for_uri(&d.local_uri);
         let id = RequestId(self.next_request);
         self.next_request += 1;
-        let mut req = UserRequest {
+        let req = UserRequest {
             account,
             spec: OutgoingRequest {
                 method: request.method,
@@ -472,10 +463,20 @@ impl Endpoint {
             tx: TxId(0),
             dialog: Some(dialog),
         };
-        let built = self.build_user_request(&req, &[])?;
+        self.start_user_request(id, req, now)
+    }
+
+    /// Builds and sends the first request of `req` and keeps it for its responses.
+    fn start_user_request(
+        &mut self,
+        id: RequestId,
+        mut req: UserRequest,
+        now: Instant,
+    ) -> Result<RequestId, RequestError> {
+        let request = self.build_user_request(&req, &[])?;
         let tx = self
             .tx
-            .send_request(built, req.peer.clone(), now)
+            .send_request(request, req.peer.clone(), now)
             .map_err(|e| RequestError::Invalid(e.to_string()))?;
         req.tx = tx;
         self.owners.insert(tx, Owner::User(id));

@@ -46,7 +46,7 @@ pub use endpoint::{
     DialogRequest, Endpoint, EndpointConfig, Event, OutgoingRequest, Output, RequestError,
     RequestId,
 };
-pub use peer::Peer;
+pub use peer::{Peer, uri_in};
 pub use registration::{
     AccountId, Registration, RegistrationConfig, RegistrationError, RegistrationEvent,
     RegistrationState,

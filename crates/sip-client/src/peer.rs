@@ -3,7 +3,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 
-use sip_message::TransportMode;
+use sip_message::{TransportMode, Uri};
 
 /// A transport endpoint: the transport, the address, and for streams the connection
 /// to use (the one a request came on) and the TLS name to verify.
@@ -40,9 +40,31 @@ impl Peer {
         }
     }
 
+    /// The peer a URI names when its host (or `maddr`) is an IP literal: the
+    /// transport from `sips:` or the `transport` parameter, the port or the
+    /// transport's default. Names need a resolver and give `None`. A value in angle
+    /// brackets (a Route entry) is read for the URI inside.
+    pub fn for_uri(uri: &str) -> Option<Peer> {
+        let u = Uri::parse(uri_in(uri)).ok()?;
+        let host = u.maddr().unwrap_or(u.host());
+        let ip: std::net::IpAddr = host.trim_matches(['[', ']']).parse().ok()?;
+        let mode = TransportMode::for_uri(&u)?;
+        let port = u.port().unwrap_or(mode.default_port());
+        Some(Peer::new(mode, SocketAddr::new(ip, port)))
+    }
+
     /// Whether the transport is reliable (no retransmissions).
     pub fn reliable(&self) -> bool {
         self.mode.is_reliable()
+    }
+}
+
+/// The URI inside a name-addr value (`<sip:p1.example.com;lr>` gives
+/// `sip:p1.example.com;lr`); a bare URI as it is.
+pub fn uri_in(value: &str) -> &str {
+    match (value.find('<'), value.find('>')) {
+        (Some(a), Some(b)) if a < b => &value[a + 1..b],
+        _ => value,
     }
 }
 

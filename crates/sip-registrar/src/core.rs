@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use sip_auth::{Algorithm, DigestVerifier, Verdict, VerifierConfig};
-use sip_client::{Peer, TimerConfig, TransactionLayer, TxEvent, TxId, TxOutput};
+use sip_client::{Peer, TimerConfig, TransactionLayer, TxEvent, TxId, TxOutput, uri_in};
 use sip_message::headers::{AuthHeader, BRANCH_MAGIC_COOKIE, Rport, Token};
 use sip_message::{
     HeaderName, Message, MessageBuilder, Method, Random, Request, Response, StatusCode,
@@ -148,14 +148,6 @@ impl std::fmt::Debug for Registrar {
 /// The host of a URI without brackets, lower-cased.
 fn host_of(uri: &Uri<'_>) -> String {
     uri.host().trim_matches(['[', ']']).to_ascii_lowercase()
-}
-
-/// The URI inside a Route or Record-Route value.
-fn inner_uri(v: &str) -> &str {
-    match (v.find('<'), v.find('>')) {
-        (Some(a), Some(b)) if a < b => &v[a + 1..b],
-        _ => v,
-    }
 }
 
 impl Registrar {
@@ -333,7 +325,7 @@ impl Registrar {
         let routes: Vec<String> = r
             .routes()
             .filter_map(Result::ok)
-            .map(|n| inner_uri(n.as_str()).to_string())
+            .map(|n| uri_in(n.as_str()).to_string())
             .collect();
         let beyond_us = routes
             .iter()
@@ -351,7 +343,7 @@ impl Registrar {
             };
         }
         if !self.is_our_domain(&uri) {
-            return if resolve_uri(uri.as_str()).is_some() {
+            return if Peer::for_uri(uri.as_str()).is_some() {
                 Decision::Forward
             } else {
                 Decision::Answer(StatusCode::NOT_FOUND)
@@ -697,7 +689,7 @@ impl Registrar {
             .map(|n| n.as_str().to_string())
             .collect();
         while let Some(first) = routes.first() {
-            if Uri::parse(inner_uri(first)).is_ok_and(|u| self.is_us(&u)) {
+            if Uri::parse(uri_in(first)).is_ok_and(|u| self.is_us(&u)) {
                 routes.remove(0);
             } else {
                 break;
@@ -707,7 +699,7 @@ impl Registrar {
         // for our domain's AORs).
         let mut request_uri = r.uri().as_str().to_string();
         let target: Option<Peer> = if let Some(first) = routes.first() {
-            resolve_uri(inner_uri(first))
+            Peer::for_uri(uri_in(first))
         } else {
             let uri = r.uri();
             if !in_dialog && self.is_our_domain(&uri) && uri.user().is_some() {
@@ -725,7 +717,7 @@ impl Registrar {
                     None => None,
                 }
             } else {
-                resolve_uri(uri.as_str())
+                Peer::for_uri(uri.as_str())
             }
         };
         let Some(target) = target else {
@@ -878,14 +870,4 @@ impl Registrar {
 /// `user@host` of a URI, host lower-cased: the key of the location service.
 pub fn aor_of(uri: &Uri<'_>) -> String {
     format!("{}@{}", uri.user().unwrap_or_default(), host_of(uri))
-}
-
-/// The transport address a URI names, when its host is an IP literal.
-fn resolve_uri(uri: &str) -> Option<Peer> {
-    let u = Uri::parse(uri).ok()?;
-    let host = u.maddr().unwrap_or(u.host());
-    let ip: IpAddr = host.trim_matches(['[', ']']).parse().ok()?;
-    let mode = TransportMode::for_uri(&u)?;
-    let port = u.port().unwrap_or(mode.default_port());
-    Some(Peer::new(mode, SocketAddr::new(ip, port)))
 }

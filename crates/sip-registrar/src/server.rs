@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use sip_client::Peer;
+use sip_client::driver::destination;
 use sip_message::{OsRandom, TransportMode};
 use sip_transport::{
-    Destination, KeyPassword, SystemResolver, TlsServerConfig, Transmit, Transport,
-    TransportConfig, TransportError, TransportEvent,
+    KeyPassword, SystemResolver, TlsServerConfig, Transmit, Transport, TransportConfig,
+    TransportError, TransportEvent,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -123,21 +124,6 @@ impl RegistrarServer {
 impl Drop for RegistrarServer {
     fn drop(&mut self) {
         self.transport.shutdown();
-    }
-}
-
-fn destination(peer: &Peer) -> Destination {
-    let addr = Destination::Addr {
-        mode: peer.mode,
-        addr: peer.addr,
-        tls_name: peer.tls_name.clone(),
-    };
-    match peer.connection {
-        Some(c) => Destination::Connection {
-            id: sip_transport::ConnectionId(c),
-            fallback: (peer.mode != TransportMode::Tls).then(|| Box::new(addr)),
-        },
-        None => addr,
     }
 }
 

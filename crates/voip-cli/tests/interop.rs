@@ -6,6 +6,8 @@
 //!   bindings checked with `kamcmd ul.dump`; `voip register --once` over all three.
 //! - SIPp's REGISTER scenario against `voip registrar`, over UDP and TCP.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::os::unix::process::CommandExt;
@@ -13,20 +15,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use sip_auth::CredentialsManager;
 use sip_client::{SipClient, SipClientConfig};
 use sip_message::TransportMode;
 
 fn peers_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers")
-}
-
-fn scratch(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("voip-interop-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// Finds a program, failing the test with the fix when it is missing.
@@ -40,30 +34,6 @@ fn program(name: &str) -> PathBuf {
         }
     }
     panic!("{name} is not installed: run `cargo xtask peers`");
-}
-
-/// A CA and a certificate for harness.test, localhost, 127.0.0.1 and ::1: (ca, cert, key).
-fn pki(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_key = KeyPair::generate().unwrap();
-    let ca = params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(params, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let names = ["harness.test", "localhost", "127.0.0.1", "::1"];
-    let cert = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-        .unwrap()
-        .signed_by(&key, &issuer)
-        .unwrap();
-    let paths = (
-        dir.join("ca.pem"),
-        dir.join("cert.pem"),
-        dir.join("key.pem"),
-    );
-    std::fs::write(&paths.0, ca.pem()).unwrap();
-    std::fs::write(&paths.1, cert.pem()).unwrap();
-    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
-    paths
 }
 
 /// A Kamailio instance in its own run directory and process group.
@@ -117,13 +87,13 @@ fn answers_options(port: u16) -> bool {
 impl Kamailio {
     fn start(tag: &str, sip_port: u16, tls_port: u16, sha256: bool) -> Kamailio {
         let kamailio = program("kamailio");
-        let run = scratch(tag);
+        let run = common::scratch(tag);
         let db = run.join("dbtext");
         std::fs::create_dir_all(&db).unwrap();
         for f in ["subscriber", "version"] {
             std::fs::copy(peers_dir().join("kamailio/dbtext").join(f), db.join(f)).unwrap();
         }
-        let (ca, cert, key) = pki(&run);
+        let (ca, cert, key) = common::pki(&run, &["harness.test", "localhost", "127.0.0.1", "::1"]);
         let cfg = std::fs::read_to_string(peers_dir().join("kamailio/kamailio.cfg"))
             .unwrap()
             .replace("@SIP_PORT@", &sip_port.to_string())
@@ -453,7 +423,7 @@ fn sipp_register(target: SocketAddr, transport: &str, local_port: u16) -> Output
 
 #[test]
 fn sipp_registers_with_our_registrar() {
-    let dir = scratch("sipp");
+    let dir = common::scratch("sipp");
     let reg = voip_registrar(&dir);
     for (transport, port) in [("u1", 27071), ("t1", 27072)] {
         let out = sipp_register(reg.udp, transport, port);

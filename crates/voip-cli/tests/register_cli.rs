@@ -1,12 +1,12 @@
 //! `voip register` against `voip registrar`, both as processes, over UDP, TCP and TLS:
 //! what they print, their exit codes, and the one-line reasons for failures.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 
 struct Registrar {
     child: Child,
@@ -20,40 +20,11 @@ impl Drop for Registrar {
     }
 }
 
-fn scratch(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("voip-cli-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// A CA and a certificate for 127.0.0.1; returns (ca, cert, key).
-fn pki(dir: &std::path::Path) -> (PathBuf, PathBuf, PathBuf) {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca_key = KeyPair::generate().unwrap();
-    let ca = params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(params, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()])
-        .unwrap()
-        .signed_by(&key, &issuer)
-        .unwrap();
-    let paths = (
-        dir.join("ca.pem"),
-        dir.join("cert.pem"),
-        dir.join("key.pem"),
-    );
-    std::fs::write(&paths.0, ca.pem()).unwrap();
-    std::fs::write(&paths.1, cert.pem()).unwrap();
-    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
-    paths
-}
-
 fn start_registrar(tag: &str) -> (Registrar, PathBuf) {
-    let dir = scratch(tag);
+    let dir = common::scratch(tag);
     let users = dir.join("users");
     std::fs::write(&users, "alice:secret-a\nbob:secret-b\n").unwrap();
-    let (ca, cert, key) = pki(&dir);
+    let (ca, cert, key) = common::pki(&dir, &["127.0.0.1", "localhost"]);
     let mut child = Command::new(env!("CARGO_BIN_EXE_voip"))
         .args([
             "registrar",
