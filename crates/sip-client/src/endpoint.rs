@@ -683,15 +683,20 @@ impl Endpoint {
         response: Bytes,
         now: Instant,
     ) -> Result<(), crate::transaction::TxError> {
-        let code = Message::parse(response.clone())
-            .ok()
-            .and_then(|m| m.as_response().map(|r| r.status().as_u16()));
-        self.tx.respond(tx, response.clone(), now)?;
-        if let Some(code) = code {
-            self.after_invite_response(tx, code, response, now);
-            if code >= 200 {
-                self.pending_invites.retain(|_, (t, _)| *t != tx);
+        let parsed = match Message::parse(response.clone()) {
+            Ok(Message::Response(r)) => r,
+            Ok(_) => {
+                return Err(crate::transaction::TxError::BadResponse(
+                    "not a response".into(),
+                ));
             }
+            Err(e) => return Err(crate::transaction::TxError::BadResponse(e.to_string())),
+        };
+        let code = parsed.status().as_u16();
+        self.tx.respond_status(tx, code, response.clone(), now)?;
+        self.after_invite_response(tx, &parsed, response, now);
+        if code >= 200 {
+            self.pending_invites.retain(|_, (t, _)| *t != tx);
         }
         self.pump(now);
         Ok(())
@@ -699,7 +704,8 @@ impl Endpoint {
 
     /// Our response to an INVITE: a tagged 1xx makes an early dialog, a 2xx a
     /// confirmed one whose 2xx is retransmitted until the ACK.
-    fn after_invite_response(&mut self, tx: TxId, code: u16, response: Bytes, now: Instant) {
+    fn after_invite_response(&mut self, tx: TxId, resp: &Response, response: Bytes, now: Instant) {
+        let code = resp.status().as_u16();
         let Some((request, peer, existing)) = self.server_invites.get(&tx).cloned() else {
             return;
         };
@@ -715,9 +721,6 @@ impl Endpoint {
             }
             return;
         }
-        let Ok(Message::Response(resp)) = Message::parse(response.clone()) else {
-            return;
-        };
         let Some(tag) = resp.to_tag().map(str::to_string) else {
             return;
         };
@@ -1149,7 +1152,9 @@ impl Endpoint {
         for (n, v) in extra {
             b = b.header(*n, v);
         }
-        let _ = self.tx.respond(tx, b.finish().freeze(), now);
+        let _ = self
+            .tx
+            .respond_status(tx, status.as_u16(), b.finish().freeze(), now);
     }
 
     fn on_request(&mut self, tx: TxId, request: Request, peer: Peer, now: Instant) {

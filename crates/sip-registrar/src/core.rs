@@ -457,7 +457,9 @@ impl Registrar {
         for (n, v) in extra {
             b = b.header(*n, v);
         }
-        let _ = self.tx.respond(id, b.finish().freeze(), now);
+        let _ = self
+            .tx
+            .respond_status(id, status.as_u16(), b.finish().freeze(), now);
     }
 
     fn challenge(&mut self, id: TxId, r: &Request, proxy: bool, stale: bool, now: Instant) {

@@ -440,6 +440,18 @@ impl TransactionLayer {
             Ok(_) => return Err(TxError::BadResponse("not a response".into())),
             Err(e) => return Err(TxError::BadResponse(e.to_string())),
         };
+        self.respond_status(id, code, response, now)
+    }
+
+    /// [`TransactionLayer::respond`] for a response the TU has already read: `code`
+    /// is its status.
+    pub fn respond_status(
+        &mut self,
+        id: TxId,
+        code: u16,
+        response: Bytes,
+        now: Instant,
+    ) -> Result<(), TxError> {
         let entry = self
             .servers
             .get_mut(&id)
