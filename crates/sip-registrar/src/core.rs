@@ -133,6 +133,8 @@ pub struct Registrar {
     stats: Stats,
     /// The decision for the request being handed to the transaction layer.
     decision: Option<Decision>,
+    /// When expired bindings are next dropped.
+    purge_at: Option<Instant>,
 }
 
 impl std::fmt::Debug for Registrar {
@@ -176,6 +178,7 @@ impl Registrar {
             upstream_order: VecDeque::new(),
             stats: Stats::default(),
             decision: None,
+            purge_at: None,
         }
     }
 
@@ -227,7 +230,7 @@ impl Registrar {
             .front()
             .and_then(|b| self.upstream.get(b))
             .map(|u| u.until);
-        [self.tx.poll_timeout(), self.bindings.next_expiry(), up]
+        [self.tx.poll_timeout(), self.purge_at, up]
             .into_iter()
             .flatten()
             .min()
@@ -236,7 +239,15 @@ impl Registrar {
     /// Runs what is due.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.tx.handle_timeout(now);
-        self.bindings.purge(now);
+        if self.purge_at.is_some_and(|p| p <= now) {
+            // Expired bindings are never returned by lookups; purging only frees their
+            // memory, so it runs at most once a second however many bindings expire.
+            self.bindings.purge(now);
+            self.purge_at = self
+                .bindings
+                .next_expiry()
+                .map(|e| e.max(now + std::time::Duration::from_secs(1)));
+        }
         while let Some(b) = self.upstream_order.front() {
             match self.upstream.get(b) {
                 Some(u) if u.until > now => break,
@@ -609,6 +620,10 @@ impl Registrar {
         {
             Ok(()) => {
                 self.stats.registered += 1;
+                if let Some(shortest) = updates.iter().map(|u| u.expires).filter(|e| *e > 0).min() {
+                    let at = now + std::time::Duration::from_secs(shortest.into());
+                    self.purge_at = Some(self.purge_at.map_or(at, |p| p.min(at)));
+                }
                 self.ok_with_bindings(id, &r, &aor, now);
             }
             Err(UpdateError::OutOfOrder) => {

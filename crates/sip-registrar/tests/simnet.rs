@@ -393,3 +393,29 @@ fn calls_to_unregistered_or_unknown_users_are_answered_by_the_proxy() {
     assert!(finals.contains(&(r1, 480)), "{finals:?}");
     assert!(finals.contains(&(r2, 404)), "{finals:?}");
 }
+
+#[test]
+fn expired_bindings_are_dropped() {
+    let start = Instant::now();
+    let mut net = SimNet::new(3, NetConditions::perfect(), start);
+    let mut server = registrar(3, start, 3600);
+    let (mut ua, id) = client(3, TransportMode::Udp, 120);
+    ua.endpoint.register(id, start);
+    net.run_until(
+        &mut [&mut ua, &mut server],
+        start + Duration::from_secs(5),
+        |_| false,
+    );
+    assert_eq!(server.bindings().len(), 1);
+    // The client goes away without deregistering: the registrar alone runs on.
+    net.run_until(&mut [&mut server], start + Duration::from_secs(200), |_| {
+        false
+    });
+    assert!(
+        server
+            .bindings()
+            .lookup("alice@harness.test", net.now())
+            .is_empty()
+    );
+    assert_eq!(server.bindings().len(), 0, "purged, not only hidden");
+}

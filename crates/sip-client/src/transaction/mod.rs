@@ -14,7 +14,8 @@
 mod client;
 mod server;
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -200,6 +201,11 @@ pub struct TransactionLayer {
     server_keys: HashMap<ServerKey, TxId>,
     out: VecDeque<TxOutput>,
     next: u64,
+    /// Deadlines, earliest first. An entry may be stale (its transaction ended or
+    /// moved its deadline); stale entries are dropped when they come up, so
+    /// `poll_timeout` and `handle_timeout` cost O(log n), not a scan of every
+    /// transaction.
+    due: BinaryHeap<Reverse<(Instant, TxId)>>,
 }
 
 impl TransactionLayer {
@@ -213,6 +219,7 @@ impl TransactionLayer {
             server_keys: HashMap::new(),
             out: VecDeque::new(),
             next: 1,
+            due: BinaryHeap::new(),
         }
     }
 
@@ -285,6 +292,21 @@ impl TransactionLayer {
         });
     }
 
+    /// The deadline transaction `id` has now, if it lives.
+    fn deadline_of(&self, id: TxId) -> Option<Instant> {
+        match self.clients.get(&id) {
+            Some(c) => c.deadline(),
+            None => self.servers.get(&id).and_then(|s| s.tx.deadline()),
+        }
+    }
+
+    /// Records transaction `id`'s current deadline in the timer heap.
+    fn schedule(&mut self, id: TxId) {
+        if let Some(d) = self.deadline_of(id) {
+            self.due.push(Reverse((d, id)));
+        }
+    }
+
     fn client_actions(&mut self, id: TxId, actions: Vec<ClientAction>) {
         let Some(peer) = self.clients.get(&id).map(|c| c.peer.clone()) else {
             return;
@@ -302,6 +324,7 @@ impl TransactionLayer {
                 ClientAction::Timeout => TxOutput::Event(TxEvent::Timeout { id }),
             });
         }
+        self.schedule(id);
         self.reap_client(id);
     }
 
@@ -336,6 +359,7 @@ impl TransactionLayer {
                 ServerAction::AckTimeout => TxOutput::Event(TxEvent::AckTimeout { id }),
             });
         }
+        self.schedule(id);
         self.reap_server(id);
     }
 
@@ -387,6 +411,7 @@ impl TransactionLayer {
                     if let Some(s) = self.servers.get_mut(&id) {
                         s.tx.on_ack(now);
                     }
+                    self.schedule(id);
                     self.reap_server(id);
                 }
                 _ => self
@@ -429,6 +454,7 @@ impl TransactionLayer {
             },
         );
         self.server_keys.insert(key, id);
+        self.schedule(id);
         self.out
             .push_back(TxOutput::Event(TxEvent::Request { id, request, peer }));
     }
@@ -477,54 +503,53 @@ impl TransactionLayer {
         }
     }
 
-    /// The next instant a transaction needs attention.
+    /// The next instant a transaction needs attention (possibly a little early:
+    /// a deadline that moved later leaves its old entry until it comes up).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let c = self.clients.values().filter_map(|c| c.deadline()).min();
-        let s = self.servers.values().filter_map(|s| s.tx.deadline()).min();
-        [c, s].into_iter().flatten().min()
+        self.due.peek().map(|Reverse((d, _))| *d)
     }
 
     /// Runs every timer due by `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let due: Vec<TxId> = self
-            .clients
-            .iter()
-            .filter(|(_, c)| c.deadline().is_some_and(|d| d <= now))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in due {
-            // Several timers may have passed: run them in order.
-            while let Some(c) = self.clients.get_mut(&id) {
-                if c.deadline().is_none_or(|d| d > now) {
-                    break;
+        while let Some(Reverse((d, id))) = self.due.peek().copied() {
+            if d > now {
+                break;
+            }
+            self.due.pop();
+            // Stale entries (ended transactions, moved deadlines) fall through here.
+            if self.deadline_of(id).is_none_or(|cur| cur > now) {
+                continue;
+            }
+            if self.clients.contains_key(&id) {
+                // Several timers may have passed: run them in order.
+                while let Some(c) = self.clients.get_mut(&id) {
+                    if c.deadline().is_none_or(|d| d > now) {
+                        break;
+                    }
+                    let actions = c.on_timer(now);
+                    let ended = c.state == ClientState::Terminated;
+                    self.client_actions(id, actions);
+                    if ended {
+                        break;
+                    }
                 }
-                let actions = c.on_timer(now);
-                let ended = c.state == ClientState::Terminated;
-                self.client_actions(id, actions);
-                if ended {
-                    break;
+            } else {
+                while let Some(s) = self.servers.get_mut(&id) {
+                    if s.tx.deadline().is_none_or(|d| d > now) {
+                        break;
+                    }
+                    let trying = s.trying.clone();
+                    let actions = s.tx.on_timer(now, || trying.unwrap_or_default());
+                    let ended = s.tx.state == ServerState::Terminated;
+                    self.server_actions(id, actions);
+                    if ended {
+                        break;
+                    }
                 }
             }
         }
-        let due: Vec<TxId> = self
-            .servers
-            .iter()
-            .filter(|(_, s)| s.tx.deadline().is_some_and(|d| d <= now))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in due {
-            while let Some(s) = self.servers.get_mut(&id) {
-                if s.tx.deadline().is_none_or(|d| d > now) {
-                    break;
-                }
-                let trying = s.trying.clone();
-                let actions = s.tx.on_timer(now, || trying.unwrap_or_default());
-                let ended = s.tx.state == ServerState::Terminated;
-                self.server_actions(id, actions);
-                if ended {
-                    break;
-                }
-            }
+        if self.due.capacity() > 64 && self.due.len() * 4 < self.due.capacity() {
+            self.due.shrink_to(self.due.len() * 2);
         }
     }
 
