@@ -288,6 +288,9 @@ pub struct Endpoint {
     /// INVITE server transactions not yet answered finally: the request, its peer and
     /// the account it is for.
     server_invites: HashMap<TxId, (Request, Peer, Option<DialogId>)>,
+    /// Registration deadlines, earliest first (stale entries dropped when they come
+    /// up), so many accounts cost no scan per event.
+    reg_due: std::collections::BinaryHeap<std::cmp::Reverse<(Instant, u32)>>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -321,6 +324,7 @@ impl Endpoint {
             out: VecDeque::new(),
             pending_invites: HashMap::new(),
             server_invites: HashMap::new(),
+            reg_due: std::collections::BinaryHeap::new(),
         }
     }
 
@@ -353,6 +357,18 @@ impl Endpoint {
         )
     }
 
+    /// Runs `f` on account `id` with the endpoint's context, then records its deadline.
+    fn on_account(&mut self, id: AccountId, f: impl FnOnce(&mut Registration, &mut Ctx<'_>)) {
+        let (mut ctx, accounts) = self.ctx();
+        let Some(r) = accounts.get_mut(id.0 as usize) else {
+            return;
+        };
+        f(r, &mut ctx);
+        if let Some(d) = r.deadline() {
+            self.reg_due.push(std::cmp::Reverse((d, id.0)));
+        }
+    }
+
     /// Adds an account (not registered until [`Endpoint::register`]).
     pub fn add_account(&mut self, mut config: RegistrationConfig) -> AccountId {
         if config.user_agent.is_none() {
@@ -380,19 +396,13 @@ impl Endpoint {
 
     /// Registers an account now (and keeps it registered).
     pub fn register(&mut self, id: AccountId, now: Instant) {
-        let (mut ctx, accounts) = self.ctx();
-        if let Some(r) = accounts.get_mut(id.0 as usize) {
-            r.register(&mut ctx, now);
-        }
+        self.on_account(id, |r, ctx| r.register(ctx, now));
         self.pump(now);
     }
 
     /// Removes an account's binding (REGISTER with Expires: 0).
     pub fn unregister(&mut self, id: AccountId, now: Instant) {
-        let (mut ctx, accounts) = self.ctx();
-        if let Some(r) = accounts.get_mut(id.0 as usize) {
-            r.unregister(&mut ctx, now);
-        }
+        self.on_account(id, |r, ctx| r.unregister(ctx, now));
         self.pump(now);
     }
 
@@ -820,11 +830,7 @@ impl Endpoint {
 
     /// The next instant [`Endpoint::handle_timeout`] is due.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let regs = self
-            .accounts
-            .iter()
-            .filter_map(Registration::deadline)
-            .min();
+        let regs = self.reg_due.peek().map(|std::cmp::Reverse((d, _))| *d);
         [self.tx.poll_timeout(), regs, self.dialogs.deadline()]
             .into_iter()
             .flatten()
@@ -835,16 +841,21 @@ impl Endpoint {
     pub fn handle_timeout(&mut self, now: Instant) {
         self.tx.handle_timeout(now);
         self.pump(now);
-        let due: Vec<usize> = self
-            .accounts
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.deadline().is_some_and(|d| d <= now))
-            .map(|(i, _)| i)
-            .collect();
-        for i in due {
-            let (mut ctx, accounts) = self.ctx();
-            accounts[i].on_timer(&mut ctx, now);
+        while let Some(std::cmp::Reverse((d, i))) = self.reg_due.peek().copied() {
+            if d > now {
+                break;
+            }
+            self.reg_due.pop();
+            let id = AccountId(i);
+            // A stale entry: the account's deadline moved or went.
+            if self
+                .account(id)
+                .and_then(Registration::deadline)
+                .is_none_or(|cur| cur > now)
+            {
+                continue;
+            }
+            self.on_account(id, |r, ctx| r.on_timer(ctx, now));
         }
         self.dialogs_timeout(now);
         self.pump(now);
@@ -921,10 +932,7 @@ impl Endpoint {
     fn on_response(&mut self, id: TxId, response: Response, now: Instant) {
         match self.owners.get(&id).copied() {
             Some(Owner::Registration(a)) => {
-                let (mut ctx, accounts) = self.ctx();
-                if let Some(r) = accounts.get_mut(a.0 as usize) {
-                    r.on_response(id, response, &mut ctx, now);
-                }
+                self.on_account(a, |r, ctx| r.on_response(id, response, ctx, now));
             }
             Some(Owner::User(rid)) => self.on_user_response(rid, id, response, now),
             None => {}
@@ -1096,10 +1104,7 @@ impl Endpoint {
     fn on_tx_failure(&mut self, id: TxId, timeout: bool, now: Instant) {
         match self.owners.remove(&id) {
             Some(Owner::Registration(a)) => {
-                let (mut ctx, accounts) = self.ctx();
-                if let Some(r) = accounts.get_mut(a.0 as usize) {
-                    r.on_tx_failure(id, timeout, &mut ctx, now);
-                }
+                self.on_account(a, |r, ctx| r.on_tx_failure(id, timeout, ctx, now));
             }
             Some(Owner::User(rid)) => {
                 if let Some(req) = self.requests.get(&rid).filter(|r| r.tx == id) {
