@@ -204,6 +204,30 @@ pub enum Output {
     Event(Event),
 }
 
+/// Adds User-Agent, the application's header lines, the answers to challenges and
+/// the body to a request, and reads it back.
+fn finish_request(
+    mut b: MessageBuilder,
+    user_agent: Option<&str>,
+    spec: &OutgoingRequest,
+    authorization: &[sip_auth::AuthorizationValue],
+) -> Result<Request, RequestError> {
+    if let Some(ua) = user_agent {
+        b = b.header(HeaderName::UserAgent, ua);
+    }
+    for (n, v) in &spec.headers {
+        b = b.header(n.as_str(), v);
+    }
+    for a in authorization {
+        b = b.header(a.header, &a.value);
+    }
+    match b.build_with_body(spec.content_type.as_deref(), &spec.body) {
+        Ok(Message::Request(r)) => Ok(r),
+        Ok(Message::Response(_)) => Err(RequestError::Invalid("not a request".into())),
+        Err(e) => Err(RequestError::Invalid(e.to_string())),
+    }
+}
+
 /// Who a client transaction belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Owner {
@@ -622,27 +646,11 @@ impl Endpoint {
                 .dialogs
                 .get_mut(did)
                 .ok_or_else(|| RequestError::Invalid("the dialog ended".into()))?;
-            let mut b = d.request(&spec.method, &branch);
-            if let Some(ua) = &self.config.user_agent {
-                b = b.header(HeaderName::UserAgent, ua);
-            }
-            for (n, v) in &spec.headers {
-                b = b.header(n.as_str(), v);
-            }
-            for a in authorization {
-                b = b.header(a.header, &a.value);
-            }
-            return match b.build_with_body(spec.content_type.as_deref(), &spec.body) {
-                Ok(Message::Request(r)) => Ok(r),
-                Ok(Message::Response(_)) => Err(RequestError::Invalid("not a request".into())),
-                Err(e) => Err(RequestError::Invalid(e.to_string())),
-            };
+            let b = d.request(&spec.method, &branch);
+            return finish_request(b, self.config.user_agent.as_deref(), spec, authorization);
         }
         let to = spec.to.clone().unwrap_or_else(|| format!("<{}>", spec.uri));
-        let from = match &c.display_name {
-            Some(d) => format!("\"{}\" <{}>", d.replace(['"', '\\'], ""), c.aor),
-            None => format!("<{}>", c.aor),
-        };
+        let from = c.aor_name_addr();
         let mut b = MessageBuilder::request(&spec.method, &spec.uri)
             .header(
                 HeaderName::Via,
@@ -670,20 +678,7 @@ impl Endpoint {
         ) {
             b = b.header(HeaderName::Contact, format_args!("<{}>", reg.contact_uri()));
         }
-        if let Some(ua) = &self.config.user_agent {
-            b = b.header(HeaderName::UserAgent, ua);
-        }
-        for (n, v) in &spec.headers {
-            b = b.header(n.as_str(), v);
-        }
-        for a in authorization {
-            b = b.header(a.header, &a.value);
-        }
-        match b.build_with_body(spec.content_type.as_deref(), &spec.body) {
-            Ok(Message::Request(r)) => Ok(r),
-            Ok(Message::Response(_)) => Err(RequestError::Invalid("not a request".into())),
-            Err(e) => Err(RequestError::Invalid(e.to_string())),
-        }
+        finish_request(b, self.config.user_agent.as_deref(), spec, authorization)
     }
 
     /// Answers a server transaction with a response the application built.

@@ -53,6 +53,19 @@ impl Peer {
         Some(Peer::new(mode, SocketAddr::new(ip, port)))
     }
 
+    /// Where responses to a request that came from this peer go (RFC 3261 §18.2.2,
+    /// RFC 3581): the same connection on streams; on UDP the source address, with
+    /// the sent-by port unless the top Via asked for `rport`.
+    pub fn reply_to(&self, top_via: &sip_message::headers::Via<'_>) -> Peer {
+        if self.mode.is_stream() {
+            return self.clone();
+        }
+        Peer {
+            addr: sip_nat::response_address(top_via, self.addr, self.mode),
+            ..self.clone()
+        }
+    }
+
     /// Whether the transport is reliable (no retransmissions).
     pub fn reliable(&self) -> bool {
         self.mode.is_reliable()

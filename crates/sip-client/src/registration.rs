@@ -102,6 +102,17 @@ impl RegistrationConfig {
     }
 }
 
+impl RegistrationConfig {
+    /// The AOR as a From/To value: `"Display" <sip:...>` (quotes and backslashes
+    /// dropped from the display name) or `<sip:...>`.
+    pub fn aor_name_addr(&self) -> String {
+        match &self.display_name {
+            Some(d) => format!("\"{}\" <{}>", d.replace(['"', '\\'], ""), self.aor),
+            None => format!("<{}>", self.aor),
+        }
+    }
+}
+
 /// Why a REGISTER failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -420,10 +431,7 @@ impl Registration {
             Purpose::Register => self.expires,
             Purpose::Unregister => 0,
         };
-        let name_addr = match &self.config.display_name {
-            Some(d) => format!("\"{}\" <{}>", d.replace(['"', '\\'], ""), self.config.aor),
-            None => format!("<{}>", self.config.aor),
-        };
+        let name_addr = self.config.aor_name_addr();
         let mut b = MessageBuilder::request(&Method::Register, &self.config.registrar)
             .header(
                 HeaderName::Via,
@@ -554,11 +562,8 @@ impl Registration {
         for c in response.contacts() {
             bindings.push(c.as_str().to_string());
             let same_uri = ours_uri.as_ref().is_some_and(|o| o.rfc_eq(&c.uri()));
-            let same_instance = self.config.instance.as_deref().is_some_and(|inst| {
-                c.param("+sip.instance")
-                    .flatten()
-                    .is_some_and(|v| v.trim_matches('"').trim_matches(['<', '>']) == inst)
-            });
+            let same_instance = self.config.instance.is_some()
+                && c.sip_instance() == self.config.instance.as_deref();
             if (same_uri || same_instance) && mine.is_none() {
                 mine = Some(c.expires());
             }

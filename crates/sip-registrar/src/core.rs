@@ -595,10 +595,7 @@ impl Registrar {
                     now,
                 );
             }
-            let instance = c
-                .param("+sip.instance")
-                .flatten()
-                .map(|v| v.trim_matches('"').trim_matches(['<', '>']).to_string());
+            let instance = c.sip_instance().map(str::to_string);
             updates.push(ContactUpdate {
                 uri: c.uri().as_str().to_string(),
                 instance,
@@ -606,14 +603,7 @@ impl Registrar {
             });
         }
         // Step 7.
-        let source = if peer.mode.is_stream() {
-            peer.clone()
-        } else {
-            Peer {
-                addr: sip_nat::response_address(&r.top_via(), peer.addr, peer.mode),
-                ..peer.clone()
-            }
-        };
+        let source = peer.reply_to(&r.top_via());
         match self
             .bindings
             .update(&aor, &updates, r.call_id(), r.cseq_seq(), &source, now)

@@ -430,14 +430,7 @@ impl TransactionLayer {
             }
             return;
         }
-        let reply = if peer.mode.is_stream() {
-            peer.clone()
-        } else {
-            Peer {
-                addr: sip_nat::response_address(&request.top_via(), peer.addr, peer.mode),
-                ..peer.clone()
-            }
-        };
+        let reply = peer.reply_to(&request.top_via());
         let invite = *request.method() == Method::Invite;
         let trying = invite.then(|| {
             MessageBuilder::response_to(&request, StatusCode::TRYING, None)

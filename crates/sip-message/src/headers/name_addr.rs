@@ -83,6 +83,14 @@ impl<'a> NameAddr<'a> {
             .and_then(|v| lex::parse_u32(v.as_bytes()))
     }
 
+    /// The `+sip.instance` parameter of a Contact (RFC 5626), without its quotes and
+    /// angle brackets: `urn:uuid:...`.
+    pub fn sip_instance(&self) -> Option<&'a str> {
+        self.param("+sip.instance")
+            .flatten()
+            .map(|v| v.trim_matches('"').trim_matches(['<', '>']))
+    }
+
     /// The `q` parameter of a Contact (0.0 to 1.0).
     pub fn q(&self) -> Option<f32> {
         self.param("q")
