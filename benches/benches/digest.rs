@@ -1,10 +1,20 @@
-//! The cost of one digest response per algorithm (qop=auth), computed from the
-//! password (HA1 included), and from a stored HA1.
+//! The cost of one digest response per algorithm (qop=auth):
+//! - `ALG`: the first answer in a realm, computed from the password (HA1 included);
+//! - `ALG (HA1 known)`: every later answer, keyed with the HA1 the client cached (or a
+//!   stored HA1 credential), which is what a client pays per challenge after the first;
+//! - `client ALG`: `DigestClient::respond` on a parsed 401 end to end (challenge
+//!   selection, credentials lookup, nonce count, cnonce, the complete header value).
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sip_auth::{Algorithm, DigestInput, Qop, SecretRef, compute_response, ha1_base};
+use sip_auth::{
+    Algorithm, AuthPolicy, AuthSession, CredentialsManager, DigestClient, DigestInput, Qop,
+    RequestTarget, SecretRef, compute_response, ha1_base,
+};
+use sip_message::{Message, SeededRandom};
+
+const NONCE: &str = "5f7a0c3e9b1d2a44e1c1b8f0a4c3d2e15f7a0c3e9b1d2a44e1c1b8f0a4c3d2e1";
 
 fn input(algorithm: Algorithm, secret: SecretRef<'_>) -> DigestInput<'_> {
     DigestInput {
@@ -12,7 +22,7 @@ fn input(algorithm: Algorithm, secret: SecretRef<'_>) -> DigestInput<'_> {
         username: "alice",
         realm: "harness.test",
         secret,
-        nonce: "5f7a0c3e9b1d2a44e1c1b8f0a4c3d2e15f7a0c3e9b1d2a44e1c1b8f0a4c3d2e1",
+        nonce: NONCE,
         cnonce: Some("0a4f113b9c8d7e6f5a4b3c2d"),
         nc: Some(1),
         qop: Some(Qop::Auth),
@@ -22,15 +32,47 @@ fn input(algorithm: Algorithm, secret: SecretRef<'_>) -> DigestInput<'_> {
     }
 }
 
+fn challenge(algorithm: Algorithm) -> Message {
+    let text = format!(
+        "SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n\
+         From: <sip:alice@harness.test>;tag=1\r\nTo: <sip:alice@harness.test>;tag=2\r\n\
+         Call-ID: c1\r\nCSeq: 1 REGISTER\r\n\
+         WWW-Authenticate: Digest realm=\"harness.test\", nonce=\"{NONCE}\", qop=\"auth\", algorithm={}\r\n\
+         Content-Length: 0\r\n\r\n",
+        algorithm.as_str()
+    );
+    Message::parse(text.into_bytes()).expect("the bench challenge parses")
+}
+
 fn digest(c: &mut Criterion) {
     let mut g = c.benchmark_group("digest");
+    let mut creds = CredentialsManager::new();
+    creds.add("alice", "secret-a", None, None, None);
+    let target = RequestTarget::new("REGISTER", "sip:harness.test", "harness.test", "alice");
     for a in Algorithm::ALL {
         g.bench_function(a.as_str(), |b| {
             b.iter(|| compute_response(black_box(&input(a, SecretRef::Password(b"secret-a")))))
         });
         let ha1 = ha1_base(a.family(), "alice", "harness.test", b"secret-a").to_string();
-        g.bench_function(format!("{} (stored HA1)", a.as_str()), |b| {
+        g.bench_function(format!("{} (HA1 known)", a.as_str()), |b| {
             b.iter(|| compute_response(black_box(&input(a, SecretRef::Ha1(&ha1)))))
+        });
+        let message = challenge(a);
+        let Some(response) = message.as_response() else {
+            continue;
+        };
+        let mut client = DigestClient::new(AuthPolicy::trusting(["harness.test"]));
+        let mut rng = SeededRandom::new(1);
+        g.bench_function(format!("client {}", a.as_str()), |b| {
+            b.iter(|| {
+                client.respond(
+                    &mut AuthSession::new(),
+                    black_box(response),
+                    &target,
+                    &creds,
+                    &mut rng,
+                )
+            })
         });
     }
     g.finish();

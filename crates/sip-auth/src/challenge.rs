@@ -1,6 +1,9 @@
 //! A Digest challenge read from a WWW-Authenticate or Proxy-Authenticate value.
 
+use std::borrow::Cow;
+
 use sip_message::headers::AuthHeader;
+use sip_message::unquote;
 
 use crate::algorithm::Algorithm;
 use crate::digest::Qop;
@@ -40,38 +43,62 @@ impl DigestChallenge {
                 h.scheme()
             )));
         }
-        let realm = h
-            .param("realm")
+        // One pass over the parameters; the first of each name counts.
+        let mut realm = None;
+        let mut nonce = None;
+        let mut opaque = None;
+        let mut algorithm_name = None;
+        let mut qop_raw = None;
+        let mut stale = None;
+        let mut userhash = None;
+        for (name, value) in h.params() {
+            let slot = if name.eq_ignore_ascii_case("realm") {
+                &mut realm
+            } else if name.eq_ignore_ascii_case("nonce") {
+                &mut nonce
+            } else if name.eq_ignore_ascii_case("opaque") {
+                &mut opaque
+            } else if name.eq_ignore_ascii_case("algorithm") {
+                &mut algorithm_name
+            } else if name.eq_ignore_ascii_case("qop") {
+                &mut qop_raw
+            } else if name.eq_ignore_ascii_case("stale") {
+                &mut stale
+            } else if name.eq_ignore_ascii_case("userhash") {
+                &mut userhash
+            } else {
+                continue;
+            };
+            if slot.is_none() {
+                *slot = Some(unquote(value));
+            }
+        }
+        let realm = realm
             .ok_or_else(|| AuthError::BadChallenge("no realm".into()))?
             .into_owned();
-        let nonce = h
-            .param("nonce")
+        let nonce = nonce
             .ok_or_else(|| AuthError::BadChallenge("no nonce".into()))?
             .into_owned();
-        let algorithm_name = h.param("algorithm").map(|a| a.into_owned());
         let algorithm = match &algorithm_name {
             Some(a) => Algorithm::parse(a),
             None => Some(Algorithm::Md5),
         };
-        let qop_raw = h.param("qop");
         let qop = qop_raw
             .as_deref()
             .map(|q| q.split(',').filter_map(Qop::parse).collect())
             .unwrap_or_default();
-        let flag = |name: &str| {
-            h.param(name)
-                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
-        };
+        let flag =
+            |v: Option<Cow<'_, str>>| v.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
         Ok(DigestChallenge {
             realm,
             nonce,
-            opaque: h.param("opaque").map(|o| o.into_owned()),
+            opaque: opaque.map(Cow::into_owned),
             algorithm,
-            algorithm_name,
+            algorithm_name: algorithm_name.map(Cow::into_owned),
             qop,
             qop_offered: qop_raw.is_some(),
-            stale: flag("stale"),
-            userhash: flag("userhash"),
+            stale: flag(stale),
+            userhash: flag(userhash),
         })
     }
 

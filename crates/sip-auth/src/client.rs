@@ -30,7 +30,6 @@
 //! ```
 
 use std::collections::{HashMap, VecDeque};
-use std::fmt::Write as _;
 
 use sip_message::headers::AuthHeader;
 use sip_message::{HeaderName, Random, Response};
@@ -41,6 +40,7 @@ use crate::challenge::DigestChallenge;
 use crate::credentials::{CredentialsManager, Secret};
 use crate::digest::{DigestInput, Qop, SecretRef, compute_response, nc_hex, userhash};
 use crate::error::AuthError;
+use crate::ha1_cache::Ha1Cache;
 use crate::hex::Hex;
 
 /// What the client may do.
@@ -149,8 +149,11 @@ impl AuthSession {
 #[derive(Clone, Debug)]
 pub struct DigestClient {
     policy: AuthPolicy,
-    counts: HashMap<(String, String), u32>,
-    order: VecDeque<(String, String)>,
+    /// Nonce counts keyed by `realm NUL nonce`.
+    counts: HashMap<Box<str>, u32>,
+    order: VecDeque<Box<str>>,
+    scratch: String,
+    ha1s: Ha1Cache,
 }
 
 fn check_quotable(s: &str, what: &'static str) -> Result<(), AuthError> {
@@ -162,14 +165,17 @@ fn check_quotable(s: &str, what: &'static str) -> Result<(), AuthError> {
 
 /// Appends `, name="value"` (or `name="value"` at the start of the list).
 fn push_quoted(out: &mut String, name: &str, value: &str) {
-    let sep = if out.ends_with("Digest") { " " } else { ", " };
-    let _ = write!(out, "{sep}{name}=\"");
-    for c in value.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
+    out.push_str(if out.ends_with("Digest") { " " } else { ", " });
+    out.push_str(name);
+    out.push_str("=\"");
+    let mut rest = value;
+    while let Some(i) = rest.bytes().position(|b| b == b'"' || b == b'\\') {
+        out.push_str(&rest[..i]);
+        out.push('\\');
+        out.push_str(&rest[i..i + 1]);
+        rest = &rest[i + 1..];
     }
+    out.push_str(rest);
     out.push('"');
 }
 
@@ -180,6 +186,8 @@ impl DigestClient {
             policy,
             counts: HashMap::new(),
             order: VecDeque::new(),
+            scratch: String::new(),
+            ha1s: Ha1Cache::default(),
         }
     }
 
@@ -190,8 +198,11 @@ impl DigestClient {
 
     /// The next nonce count for (realm, nonce), counting from 1.
     fn next_nc(&mut self, realm: &str, nonce: &str) -> u32 {
-        let key = (realm.to_string(), nonce.to_string());
-        if let Some(n) = self.counts.get_mut(&key) {
+        self.scratch.clear();
+        self.scratch.push_str(realm);
+        self.scratch.push('\0');
+        self.scratch.push_str(nonce);
+        if let Some(n) = self.counts.get_mut(self.scratch.as_str()) {
             *n = n.saturating_add(1);
             return *n;
         }
@@ -200,6 +211,7 @@ impl DigestClient {
                 self.counts.remove(&old);
             }
         }
+        let key: Box<str> = self.scratch.as_str().into();
         self.order.push_back(key.clone());
         self.counts.insert(key, 1);
         1
@@ -222,7 +234,9 @@ impl DigestClient {
     ) -> Result<Vec<AuthorizationValue>, AuthError> {
         // Gather the challenges per realm, keeping the server's order.
         let mut realms: Vec<(String, HeaderName, Vec<Candidate>)> = Vec::new();
-        let mut offered = Vec::new();
+        // Schemes we could not read; with the candidates they make the "offered" list
+        // of an error, written only when there is one.
+        let mut unreadable: Vec<String> = Vec::new();
         for (name, h) in response.auth_headers() {
             let answer = match name {
                 HeaderName::WwwAuthenticate => HeaderName::Authorization,
@@ -235,11 +249,10 @@ impl DigestClient {
             let cand = match Candidate::read(&h) {
                 Some(c) => c,
                 None => {
-                    offered.push(h.scheme().to_string());
+                    unreadable.push(h.scheme().to_string());
                     continue;
                 }
             };
-            offered.push(cand.label());
             match realms
                 .iter_mut()
                 .find(|(r, n, _)| *r == cand.realm() && *n == answer)
@@ -248,22 +261,31 @@ impl DigestClient {
                 None => realms.push((cand.realm().to_string(), answer, vec![cand])),
             }
         }
+        let offered = || -> Vec<String> {
+            let mut all: Vec<String> = realms
+                .iter()
+                .flat_map(|(_, _, list)| list.iter().map(Candidate::label))
+                .collect();
+            all.extend(unreadable.iter().cloned());
+            all
+        };
         if realms.is_empty() {
-            return Err(if offered.is_empty() {
+            return Err(if unreadable.is_empty() {
                 AuthError::NoChallenge
             } else {
                 AuthError::NoSupportedChallenge {
-                    offered: offered.join(", "),
+                    offered: unreadable.join(", "),
                 }
             });
         }
         let mut out = Vec::new();
-        for (realm, header, candidates) in realms {
-            let chosen = candidates.into_iter().find(|c| match c {
+        for (realm, header, candidates) in &realms {
+            let chosen = candidates.iter().find(|c| match c {
                 Candidate::Digest(d) => d.algorithm.is_some_and(|a| self.allowed(a)),
                 Candidate::Basic { .. } => self.policy.allow_basic && target.secure,
             });
             let Some(chosen) = chosen else {
+                let offered = offered();
                 let only_md5 = offered.iter().all(|o| o.contains("MD5"));
                 return Err(if !self.policy.allow_md5 && only_md5 {
                     AuthError::Md5Refused
@@ -275,15 +297,17 @@ impl DigestClient {
             };
             // One answer per realm per request, unless the server says the nonce was
             // merely stale.
-            let stale = matches!(&chosen, Candidate::Digest(d) if d.stale);
-            if session.answered.contains_key(&realm) {
+            let stale = matches!(chosen, Candidate::Digest(d) if d.stale);
+            if session.answered.contains_key(realm) {
                 if !stale || session.stale_retries >= self.policy.max_stale_retries {
-                    return Err(AuthError::Rejected { realm });
+                    return Err(AuthError::Rejected {
+                        realm: realm.clone(),
+                    });
                 }
                 session.stale_retries += 1;
             }
             let found = creds
-                .get(target.server, &realm, target.user)
+                .get(target.server, realm, target.user)
                 .ok_or_else(|| AuthError::NoCredentials {
                     realm: realm.clone(),
                 })?;
@@ -297,7 +321,7 @@ impl DigestClient {
                     server: target.server.to_string(),
                 });
             }
-            let value = match &chosen {
+            let value = match chosen {
                 Candidate::Digest(d) => self.digest_value(d, target, found.credential, rng)?,
                 Candidate::Basic { .. } => match &found.credential.secret {
                     Secret::Password(p) => basic::credentials(&found.credential.username, p),
@@ -308,14 +332,14 @@ impl DigestClient {
                     }
                 },
             };
-            let nonce = match &chosen {
+            let nonce = match chosen {
                 Candidate::Digest(d) => d.nonce.clone(),
                 Candidate::Basic { .. } => String::new(),
             };
             session.answered.insert(realm.clone(), nonce);
             out.push(AuthorizationValue {
-                header,
-                realm,
+                header: *header,
+                realm: realm.clone(),
                 value,
             });
         }
@@ -346,8 +370,18 @@ impl DigestClient {
                 offered: format!("{} with an unknown qop", d.label()),
             });
         };
+        // A cnonce is needed with qop and with -sess (RFC 2617 has -sess use it even
+        // without qop).
+        let cnonce = (qop.is_some() || algorithm.is_sess()).then(|| rng.token(24));
+        let nc = qop.map(|_| self.next_nc(&d.realm, &d.nonce));
         let secret = match &cred.secret {
-            Secret::Password(p) => SecretRef::Password(p.as_bytes()),
+            // HA1 does not depend on the nonce: computed once per user and realm.
+            Secret::Password(p) => SecretRef::Ha1(self.ha1s.ha1(
+                algorithm.family(),
+                &cred.username,
+                &d.realm,
+                p.as_bytes(),
+            )),
             Secret::Ha1 { family, hex } => {
                 if *family != algorithm.family() {
                     return Err(AuthError::Ha1Mismatch { algorithm });
@@ -355,10 +389,6 @@ impl DigestClient {
                 SecretRef::Ha1(hex)
             }
         };
-        // A cnonce is needed with qop and with -sess (RFC 2617 has -sess use it even
-        // without qop).
-        let cnonce = (qop.is_some() || algorithm.is_sess()).then(|| rng.token(24));
-        let nc = qop.map(|_| self.next_nc(&d.realm, &d.nonce));
         let answer = Answer {
             challenge: d,
             qop,
@@ -419,20 +449,23 @@ impl Answer<'_> {
             uri: target.uri,
             body: target.body,
         })?;
+        let hashed;
         let username = if d.userhash {
-            userhash(algorithm, self.username, &d.realm).to_string()
+            hashed = userhash(algorithm, self.username, &d.realm);
+            hashed.as_str()
         } else {
-            self.username.to_string()
+            self.username
         };
         let mut v = String::with_capacity(256);
         v.push_str("Digest");
-        push_quoted(&mut v, "username", &username);
+        push_quoted(&mut v, "username", username);
         push_quoted(&mut v, "realm", &d.realm);
         push_quoted(&mut v, "nonce", &d.nonce);
         push_quoted(&mut v, "uri", target.uri);
         push_quoted(&mut v, "response", response.as_str());
         if d.algorithm_name.is_some() {
-            let _ = write!(v, ", algorithm={}", algorithm.as_str());
+            v.push_str(", algorithm=");
+            v.push_str(algorithm.as_str());
         }
         if let Some(c) = self.cnonce {
             check_quotable(c, "cnonce")?;
@@ -443,7 +476,10 @@ impl Answer<'_> {
             push_quoted(&mut v, "opaque", o);
         }
         if let (Some(q), Some(n)) = (self.qop, self.nc) {
-            let _ = write!(v, ", qop={q}, nc={}", nc_hex(n));
+            v.push_str(", qop=");
+            v.push_str(q.as_str());
+            v.push_str(", nc=");
+            v.push_str(&nc_hex(n));
         }
         if d.userhash {
             v.push_str(", userhash=true");
@@ -483,5 +519,18 @@ impl Candidate {
             Candidate::Digest(d) => d.label(),
             Candidate::Basic { .. } => "Basic".into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_quoted;
+
+    #[test]
+    fn quoted_values_escape_quotes_and_backslashes() {
+        let mut v = String::from("Digest");
+        push_quoted(&mut v, "username", "plain");
+        push_quoted(&mut v, "realm", r#"a"b\c""#);
+        assert_eq!(v, r#"Digest username="plain", realm="a\"b\\c\"""#);
     }
 }

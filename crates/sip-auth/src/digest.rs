@@ -82,7 +82,17 @@ pub struct DigestInput<'a> {
 
 /// The nonce count as eight hex digits.
 pub fn nc_hex(nc: u32) -> String {
-    format!("{nc:08x}")
+    String::from_utf8_lossy(&nc_digits(nc)).into_owned()
+}
+
+/// The nonce count as eight lowercase hex digits, on the stack.
+fn nc_digits(nc: u32) -> [u8; 8] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 8];
+    for (i, d) in out.iter_mut().enumerate() {
+        *d = DIGITS[((nc >> (28 - 4 * i)) & 15) as usize];
+    }
+    out
 }
 
 /// HA1 of the algorithm's hash, before any -sess re-hashing.
@@ -112,7 +122,7 @@ pub fn compute_response(input: &DigestInput<'_>) -> Result<Hex, AuthError> {
             Hex::from_hex_lowercase(h)
         }
     };
-    let nc = input.nc.map(nc_hex);
+    let nc = input.nc.map(nc_digits);
     let ha1 = if input.algorithm.is_sess() {
         let cnonce = input.cnonce.ok_or(AuthError::MissingParameter("cnonce"))?;
         family.hash_colon(&[base.as_bytes(), input.nonce.as_bytes(), cnonce.as_bytes()])
@@ -137,7 +147,7 @@ pub fn compute_response(input: &DigestInput<'_>) -> Result<Hex, AuthError> {
             family.hash_colon(&[
                 ha1.as_bytes(),
                 input.nonce.as_bytes(),
-                nc.as_bytes(),
+                &nc,
                 cnonce.as_bytes(),
                 q.as_str().as_bytes(),
                 ha2.as_bytes(),
@@ -165,6 +175,13 @@ mod tests {
             uri: "/dir/index.html",
             body: b"",
         }
+    }
+
+    #[test]
+    fn nonce_counts_are_eight_lowercase_digits() {
+        assert_eq!(nc_hex(1), "00000001");
+        assert_eq!(nc_hex(0xdead_beef), "deadbeef");
+        assert_eq!(nc_hex(u32::MAX), "ffffffff");
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod client;
 mod credentials;
 mod digest;
 mod error;
+mod ha1_cache;
 mod hex;
 mod verifier;
 

@@ -662,3 +662,43 @@ fn no_challenge_and_malformed_values() {
     // A challenge without a nonce is not one we can answer.
     assert!(answer(&[r#"WWW-Authenticate: Digest realm="r""#]).is_err());
 }
+
+/// The client keeps HA1 per user and realm between challenges, but a password changed
+/// in the credentials store is used at once (a cached HA1 must never outlive it).
+#[test]
+fn cached_ha1_follows_changed_passwords() {
+    let mut c = client();
+    let mut rng = SeededRandom::new(7);
+    let mut store = creds();
+    for (round, password) in ["secret-a", "secret-a", "changed", "changed"]
+        .into_iter()
+        .enumerate()
+    {
+        if round == 2 {
+            store = CredentialsManager::new();
+            store.add("alice", "changed", None, None, None);
+        }
+        for algorithm in ["MD5", "SHA-256-sess", "SHA-512-256"] {
+            let m = challenge_response(
+                "401 Unauthorized",
+                &[&format!(
+                    "WWW-Authenticate: Digest realm=\"example.com\", nonce=\"n{round}\", qop=\"auth\", algorithm={algorithm}"
+                )],
+            );
+            let v = c
+                .respond(
+                    &mut AuthSession::new(),
+                    resp(&m),
+                    &target(),
+                    &store,
+                    &mut rng,
+                )
+                .unwrap();
+            assert_eq!(
+                param(&v[0].value, "response").unwrap(),
+                expected(&v[0].value, password, "REGISTER", b""),
+                "round {round}, {algorithm}"
+            );
+        }
+    }
+}
