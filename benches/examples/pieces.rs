@@ -31,6 +31,11 @@ fn main() {
                     black_box(sip_benches::ours::parse(&s.raw));
                 }
             }
+            "httparse" => {
+                for s in &corpus {
+                    black_box(sip_benches::httparse_headers(&s.header_block));
+                }
+            }
             "typed" => {
                 for s in &corpus {
                     black_box(sip_benches::ours::parse_typed(&s.raw));

@@ -212,16 +212,36 @@ fn need_token(s: &[u8], p: usize, end: usize, what: &'static str) -> Result<usiz
     lex::token(s, p, end).ok_or(SyntaxError::expected(what, p))
 }
 
+/// Whether `v` starts with `SIP/2.0/` (the letters in any case) and goes on after it.
+fn starts_with_sip_2_0(v: &[u8]) -> bool {
+    // Little-endian word of "sip/2.0/", and the case bit of the three letters only, so
+    // every other byte must match exactly.
+    const WORD: u64 = u64::from_le_bytes(*b"sip/2.0/");
+    const CASE: u64 = u64::from_le_bytes([0x20, 0x20, 0x20, 0, 0, 0, 0, 0]);
+    match v.get(..8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
+        Some(w) => v.len() > 8 && u64::from_le_bytes(w) | CASE == WORD,
+        None => false,
+    }
+}
+
 /// Parses one via-parm at `pos`, stopping before `,` or at `end`.
 pub(crate) fn parse_via(s: &[u8], pos: usize, end: usize) -> Result<(ViaData, usize), SyntaxError> {
     let start = lex::skip_lws(s, pos, end);
     let mut d = ViaData::default();
-    let pe = need_token(s, start, end, "protocol name")?;
-    d.protocol = Span::new(start, pe);
-    let v = lex::sep(s, pe, end, b'/').ok_or(SyntaxError::expected("'/'", pe))?;
-    let ve = need_token(s, v, end, "protocol version")?;
-    d.version = Span::new(v, ve);
-    let t = lex::sep(s, ve, end, b'/').ok_or(SyntaxError::expected("'/'", ve))?;
+    // Nearly every Via starts with `SIP/2.0/` written without white space: one
+    // comparison of eight bytes (any case) instead of three tokens and two separators.
+    let t = if starts_with_sip_2_0(&s[start..end]) {
+        d.protocol = Span::new(start, start + 3);
+        d.version = Span::new(start + 4, start + 7);
+        start + 8
+    } else {
+        let pe = need_token(s, start, end, "protocol name")?;
+        d.protocol = Span::new(start, pe);
+        let v = lex::sep(s, pe, end, b'/').ok_or(SyntaxError::expected("'/'", pe))?;
+        let ve = need_token(s, v, end, "protocol version")?;
+        d.version = Span::new(v, ve);
+        lex::sep(s, ve, end, b'/').ok_or(SyntaxError::expected("'/'", ve))?
+    };
     let te = need_token(s, t, end, "transport")?;
     d.transport = Span::new(t, te);
     let h = lex::skip_lws(s, te, end);
@@ -304,6 +324,20 @@ mod tests {
         assert_eq!(v.rport(), Some(Rport::Requested));
         assert!(!v.has_rfc3261_branch());
         assert_eq!(v.sent_by(), "client.example.com");
+    }
+
+    #[test]
+    fn sip_2_0_prefix_in_any_case_only() {
+        assert!(starts_with_sip_2_0(b"SIP/2.0/UDP"));
+        assert!(starts_with_sip_2_0(b"sip/2.0/tcp"));
+        assert!(starts_with_sip_2_0(b"sIp/2.0/X"));
+        assert!(!starts_with_sip_2_0(b"SIP/2.0/"));
+        assert!(!starts_with_sip_2_0(b"SIP/2.1/UDP"));
+        assert!(!starts_with_sip_2_0(b"SIP /2.0/UDP"));
+        assert!(!starts_with_sip_2_0(b"SIP\x0f2.0/UDP"));
+        assert!(!starts_with_sip_2_0(b"SIP"));
+        let v = Via::parse("sip/2.0/udp host;branch=z9hG4bKx").unwrap();
+        assert_eq!((v.protocol(), v.version(), v.transport()), ("sip", "2.0", "udp"));
     }
 
     #[test]
