@@ -169,7 +169,7 @@ fn push_quoted(out: &mut String, name: &str, value: &str) {
     out.push_str(name);
     out.push_str("=\"");
     let mut rest = value;
-    while let Some(i) = rest.bytes().position(|b| b == b'"' || b == b'\\') {
+    while let Some(i) = memchr::memchr2(b'"', b'\\', rest.as_bytes()) {
         out.push_str(&rest[..i]);
         out.push('\\');
         out.push_str(&rest[i..i + 1]);
