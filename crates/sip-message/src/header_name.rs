@@ -185,30 +185,62 @@ header_names! {
     WwwAuthenticate => "WWW-Authenticate";
 }
 
-/// Longest known name we look up through the buckets.
+/// Longest known name we look up through the hash table.
 const MAX_LEN: usize = 24;
-/// Candidates per (length, first letter) bucket.
-const PER_BUCKET: usize = 3;
+/// The hash table has `1 << HASH_BITS` slots.
+const HASH_BITS: u32 = 9;
 
-/// Buckets of `TABLE` indices (plus one; 0 is empty) keyed by name length and the
-/// lowercased first letter, so a lookup compares against one or two names at most.
-static BUCKETS: [[u8; PER_BUCKET]; (MAX_LEN + 1) * 26] = {
-    let mut b = [[0u8; PER_BUCKET]; (MAX_LEN + 1) * 26];
+/// The slot of a name (at least two bytes) for the multiplier `mult`: a hash of its
+/// length and its first, middle and last bytes in either case (the middle byte tells
+/// `Refer-To` from `Reply-To`).
+const fn name_slot(n: &[u8], mult: u32) -> usize {
+    let len = n.len();
+    let key = ((n[0] | 0x20) as u32) << 24
+        | ((n[len / 2] | 0x20) as u32) << 16
+        | ((n[len - 1] | 0x20) as u32) << 8
+        | len as u32;
+    (key.wrapping_mul(mult) >> (32 - HASH_BITS)) as usize
+}
+
+/// A multiplier under which every known name has a slot of its own (a perfect hash),
+/// found when the crate is compiled.
+const NAME_MULT: u32 = {
     let t = HeaderName::TABLE;
+    let mut mult: u32 = 0x9E37_79B1;
+    loop {
+        let mut used = [false; 1 << HASH_BITS];
+        let mut clash = false;
+        let mut i = 0;
+        while i < t.len() {
+            let n = t[i].0.as_bytes();
+            let slot = name_slot(n, mult);
+            if used[slot] {
+                clash = true;
+                break;
+            }
+            used[slot] = true;
+            i += 1;
+        }
+        if !clash {
+            break mult;
+        }
+        mult = mult.wrapping_add(0x6D2B_79F6);
+    }
+};
+
+/// `TABLE` index plus one (0: no name) for every slot.
+static SLOTS: [u8; 1 << HASH_BITS] = {
+    let mut slots = [0u8; 1 << HASH_BITS];
+    let t = HeaderName::TABLE;
+    assert!(t.len() < 255);
     let mut i = 0;
     while i < t.len() {
-        let name = t[i].0.as_bytes();
-        assert!(name.len() <= MAX_LEN && name[0].is_ascii_alphabetic());
-        let key = name.len() * 26 + (name[0].to_ascii_lowercase() - b'a') as usize;
-        let mut j = 0;
-        while b[key][j] != 0 {
-            j += 1;
-            assert!(j < PER_BUCKET, "header name bucket overflow");
-        }
-        b[key][j] = (i + 1) as u8;
+        let n = t[i].0.as_bytes();
+        assert!(n.len() > 1 && n.len() <= MAX_LEN);
+        slots[name_slot(n, NAME_MULT)] = (i + 1) as u8;
         i += 1;
     }
-    b
+    slots
 };
 
 /// The canonical names in lowercase, zero-padded, for word-at-a-time comparison.
@@ -287,20 +319,21 @@ impl HeaderName {
         if n == 1 {
             return HeaderName::from_compact(name[0]);
         }
-        if n == 0 || n > MAX_LEN || !name[0].is_ascii_alphabetic() {
+        if n == 0 || n > MAX_LEN {
             return HeaderName::Other;
         }
-        let key = n * 26 + (name[0].to_ascii_lowercase() - b'a') as usize;
-        for &idx in &BUCKETS[key] {
-            if idx == 0 {
-                break;
-            }
-            let i = idx as usize - 1;
-            if eq_canonical(name, &LOWER[i]) {
-                return HeaderName::TABLE[i].1;
-            }
+        // One slot, one comparison: the hash is perfect over the known names, and any
+        // other name either finds an empty slot or fails the comparison.
+        let slot = SLOTS[name_slot(name, NAME_MULT)];
+        if slot == 0 {
+            return HeaderName::Other;
         }
-        HeaderName::Other
+        let (canonical, header) = HeaderName::TABLE[slot as usize - 1];
+        if canonical.len() == n && eq_canonical(name, &LOWER[slot as usize - 1]) {
+            header
+        } else {
+            HeaderName::Other
+        }
     }
 
     /// Whether two header name texts denote the same header (case, compact forms).
@@ -390,5 +423,34 @@ mod tests {
         assert_eq!(HeaderName::from_bytes(b"Min_SE"), HeaderName::Other);
         assert_eq!(HeaderName::from_bytes(b"VIa"), HeaderName::Via);
         assert_eq!(HeaderName::from_bytes(b"Vi"), HeaderName::Other);
+    }
+
+    /// The lookup hashes only a name's length and three of its bytes: every prefix
+    /// and every one-byte change of a known name must still come out as the right
+    /// header or as `Other`.
+    #[test]
+    fn near_misses_of_known_names_are_other() {
+        let known = |s: &str| {
+            HeaderName::ALL
+                .iter()
+                .find(|h| h.as_str().eq_ignore_ascii_case(s))
+        };
+        for &name in HeaderName::ALL {
+            let s = name.as_str();
+            for cut in 2..s.len() {
+                let p = &s[..cut];
+                let want = known(p).copied().unwrap_or(HeaderName::Other);
+                assert_eq!(HeaderName::from_bytes(p.as_bytes()), want, "{p}");
+            }
+            for at in 0..s.len() {
+                let mut b = s.as_bytes().to_vec();
+                b[at] = if b[at] == b'x' { b'y' } else { b'x' };
+                let text = String::from_utf8(b).unwrap();
+                let want = known(&text).copied().unwrap_or(HeaderName::Other);
+                assert_eq!(HeaderName::from_bytes(text.as_bytes()), want, "{text}");
+            }
+        }
+        assert_eq!(HeaderName::from_bytes(b"Refer-To"), HeaderName::ReferTo);
+        assert_eq!(HeaderName::from_bytes(b"Reply-To"), HeaderName::ReplyTo);
     }
 }

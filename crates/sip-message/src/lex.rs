@@ -56,6 +56,23 @@ pub(crate) fn is_wsp(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
+/// Whether every byte is ASCII. Unlike `<[u8]>::is_ascii`, whose tail after the last
+/// 64-byte block goes one byte at a time, only the last seven bytes or fewer go one at a
+/// time here, so a message head of a few hundred bytes costs a few dozen instructions.
+#[inline]
+pub(crate) fn is_ascii(s: &[u8]) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // An or-reduction over whole words, which the compiler vectorises; heads are short
+    // enough that stopping early would not pay.
+    let mut words = s.chunks_exact(8);
+    let mut acc = 0u64;
+    for w in &mut words {
+        acc |= u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+    }
+    let tail = words.remainder().iter().fold(0u8, |a, &x| a | x);
+    acc & HIGH == 0 && tail < 0x80
+}
+
 /// Finds the first byte below 0x20 (a control character, CR, LF or HTAB) in
 /// `s[i..end]`, eight bytes at a time; returns `end` when there is none.
 #[inline]
@@ -316,6 +333,20 @@ fn hex(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_check_matches_std_at_every_length_and_position() {
+        for len in 0..100 {
+            let clean = vec![b'a'; len];
+            assert!(is_ascii(&clean));
+            for at in 0..len {
+                let mut v = clean.clone();
+                v[at] = 0x80 | (at as u8);
+                assert!(!is_ascii(&v), "len {len}, at {at}");
+                assert_eq!(is_ascii(&v), v.is_ascii());
+            }
+        }
+    }
 
     #[test]
     fn escapes_checked() {

@@ -115,7 +115,7 @@ pub(crate) fn parse_message(
     // the input's buffer: the head is the input cut down, with no copy and, when there
     // is no body, no reference-count traffic.
     let head_range = start..body_start;
-    let needs_repair = scan.folded || (!hb.is_ascii() && std::str::from_utf8(hb).is_err());
+    let needs_repair = scan.folded || (!lex::is_ascii(hb) && std::str::from_utf8(hb).is_err());
     let mut lossy = false;
     let (head, body) = if needs_repair {
         let body = data.slice(body_start..body_start + body_len);

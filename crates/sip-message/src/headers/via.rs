@@ -337,7 +337,10 @@ mod tests {
         assert!(!starts_with_sip_2_0(b"SIP\x0f2.0/UDP"));
         assert!(!starts_with_sip_2_0(b"SIP"));
         let v = Via::parse("sip/2.0/udp host;branch=z9hG4bKx").unwrap();
-        assert_eq!((v.protocol(), v.version(), v.transport()), ("sip", "2.0", "udp"));
+        assert_eq!(
+            (v.protocol(), v.version(), v.transport()),
+            ("sip", "2.0", "udp")
+        );
     }
 
     #[test]
