@@ -39,6 +39,8 @@ pub(crate) struct Core {
     pub(crate) top_via_entry: u32,
     pub(crate) via_count: u32,
     pub(crate) first_contact: Option<(NameAddrData, u32)>,
+    /// How many Contact values the message holds (`*` not counted).
+    pub(crate) contact_count: u32,
     pub(crate) from: NameAddrData,
     pub(crate) to: NameAddrData,
     pub(crate) call_id: Span,
@@ -237,14 +239,18 @@ impl MessageParts {
 
     /// The values of a list header whose first value was decoded while parsing: that
     /// one from the cache, the rest decoded now.
+    /// `count` is how many values the message holds: with one, nothing after the
+    /// first is looked for.
     fn cached_list<'a, H: TypedHeader<'a> + 'a>(
         &'a self,
         first: Option<(H, usize, usize)>,
+        count: u32,
         name: HeaderName,
     ) -> impl Iterator<Item = H> + 'a {
         let hs: &'a str = &self.head;
         let (first, entry, first_end) = match first {
-            Some((h, entry, end)) => (Some(h), entry, end),
+            Some((h, entry, end)) if count > 1 => (Some(h), entry, end),
+            Some((h, _, _)) => (Some(h), self.headers.len(), 0),
             None => (None, self.headers.len(), 0),
         };
         let (same_line, later) = match self.headers.get(entry) {
@@ -275,6 +281,7 @@ impl MessageParts {
                 self.core.top_via_entry as usize,
                 top.all.end(),
             )),
+            self.core.via_count,
             HeaderName::Via,
         )
     }
@@ -294,7 +301,7 @@ impl MessageParts {
                 d.all.end(),
             )
         });
-        self.cached_list(first, HeaderName::Contact)
+        self.cached_list(first, self.core.contact_count, HeaderName::Contact)
     }
 
     /// Whether the message carries `Contact: *` (remove all bindings, in REGISTER).

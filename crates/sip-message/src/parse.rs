@@ -464,6 +464,7 @@ fn decode_core(hb: &[u8], headers: &[HeaderEntry], limits: &Limits) -> Result<Co
     let mut top_via: Option<(ViaData, u32)> = None;
     let mut via_count = 0usize;
     let mut first_contact: Option<(NameAddrData, u32)> = None;
+    let mut contact_count = 0u32;
     let mut from: Option<(NameAddrData, Span)> = None;
     let mut to: Option<(NameAddrData, Span)> = None;
     let mut call_id: Option<(Span, Span)> = None;
@@ -533,6 +534,7 @@ fn decode_core(hb: &[u8], headers: &[HeaderEntry], limits: &Limits) -> Result<Co
                     if first_contact.is_none() {
                         first_contact = Some((d, i as u32));
                     }
+                    contact_count = contact_count.saturating_add(1);
                     let q = lex::skip_lws(hb, ce, end);
                     if q >= end {
                         break;
@@ -560,6 +562,7 @@ fn decode_core(hb: &[u8], headers: &[HeaderEntry], limits: &Limits) -> Result<Co
         top_via_entry,
         via_count: via_count as u32,
         first_contact,
+        contact_count,
         from,
         to,
         call_id,
