@@ -12,6 +12,7 @@ mod date;
 mod event;
 mod media_type;
 mod name_addr;
+mod name_addr_fast;
 mod numeric;
 mod retry_after;
 mod session_expires;

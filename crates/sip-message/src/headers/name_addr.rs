@@ -159,6 +159,20 @@ pub(crate) fn parse_name_addr(
     if start >= end {
         return Err(SyntaxError::new(SyntaxErrorKind::Empty, start));
     }
+    if let Some(done) = super::name_addr_fast::parse_name_addr_fast(s, start, end) {
+        return Ok(done);
+    }
+    parse_name_addr_general(s, start, end, require_angle)
+}
+
+/// The general name-addr parser, for a value starting at `start < end` (after white
+/// space): every form, and the errors.
+pub(crate) fn parse_name_addr_general(
+    s: &[u8],
+    start: usize,
+    end: usize,
+    require_angle: bool,
+) -> Result<(NameAddrData, usize), SyntaxError> {
     let mut d = NameAddrData::default();
     let mut p = start;
     let mut laquot = None;
