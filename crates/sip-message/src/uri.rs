@@ -341,22 +341,21 @@ pub(crate) fn parse_host(
 
 /// Parses a port (1*DIGIT, at most 65535) at `pos`.
 pub(crate) fn parse_port(s: &[u8], pos: usize, end: usize) -> Result<(u16, usize), SyntaxError> {
-    let e = lex::skip_class(s, pos, end, &DIGITS);
-    lex::parse_u64(&s[pos..e])
-        .and_then(|v| u16::try_from(v).ok())
-        .map(|v| (v, e))
-        .ok_or(SyntaxError::new(SyntaxErrorKind::BadPort, pos))
-}
-
-static DIGITS: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut c = b'0';
-    while c <= b'9' {
-        t[c as usize] = true;
-        c += 1;
+    let bad = SyntaxError::new(SyntaxErrorKind::BadPort, pos);
+    let mut value: u32 = 0;
+    let mut p = pos;
+    while p < end && s[p].is_ascii_digit() {
+        value = value * 10 + u32::from(s[p] - b'0');
+        if value > u32::from(u16::MAX) {
+            return Err(bad);
+        }
+        p += 1;
     }
-    t
-};
+    if p == pos {
+        return Err(bad);
+    }
+    Ok((value as u16, p))
+}
 
 fn escapes(s: &[u8], a: usize, b: usize) -> Result<(), SyntaxError> {
     lex::check_escapes(s, a, b).map_err(|o| SyntaxError::new(SyntaxErrorKind::BadEscape, o))

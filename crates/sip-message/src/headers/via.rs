@@ -227,6 +227,123 @@ fn starts_with_sip_2_0(v: &[u8]) -> bool {
 /// Parses one via-parm at `pos`, stopping before `,` or at `end`.
 pub(crate) fn parse_via(s: &[u8], pos: usize, end: usize) -> Result<(ViaData, usize), SyntaxError> {
     let start = lex::skip_lws(s, pos, end);
+    if let Some(done) = parse_via_fast(s, start, end) {
+        return Ok(done);
+    }
+    parse_via_general(s, start, end)
+}
+
+/// Whether a byte would let the general parser see linear white space here.
+#[inline(always)]
+fn is_lws_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// One forward pass over the common shape of a via-parm: `SIP/2.0/` transport, one
+/// space, sent-by, then parameters without white space or quoted values. `None` for
+/// anything else or anything wrong, which the general parser then reads from the start;
+/// whatever it accepts, it reads as the general parser does (the tests compare them).
+fn parse_via_fast(s: &[u8], start: usize, end: usize) -> Option<(ViaData, usize)> {
+    // Reads past `end` as NUL, which no branch below accepts as part of anything.
+    let at = |i: usize| if i < end { s[i] } else { 0 };
+    if start >= end || !starts_with_sip_2_0(&s[start..end]) {
+        return None;
+    }
+    let mut d = ViaData {
+        protocol: Span::new(start, start + 3),
+        version: Span::new(start + 4, start + 7),
+        ..ViaData::default()
+    };
+    let t = start + 8;
+    let te = lex::skip_class(s, t, end, &lex::TOKEN);
+    if te == t || at(te) != b' ' || is_lws_byte(at(te + 1)) {
+        return None;
+    }
+    d.transport = Span::new(t, te);
+    let h = te + 1;
+    let (host, kind, mut q) = parse_host(s, h, end).ok()?;
+    d.host = host;
+    d.host_kind = kind;
+    match at(q) {
+        b':' => {
+            if is_lws_byte(at(q + 1)) {
+                return None;
+            }
+            let (port, e) = parse_port(s, q + 1, end).ok()?;
+            d.port = Some(port);
+            q = e;
+        }
+        b if is_lws_byte(b) => return None,
+        _ => {}
+    }
+    d.sent_by = Span::new(h, q);
+    let mut p = q;
+    let mut first = None;
+    loop {
+        match at(p) {
+            b';' => {}
+            b if is_lws_byte(b) => return None,
+            _ => break,
+        }
+        first.get_or_insert(p);
+        let n = p + 1;
+        let ne = lex::skip_class(s, n, end, &lex::TOKEN);
+        if ne == n {
+            return None;
+        }
+        let mut value = None;
+        p = ne;
+        match at(ne) {
+            b'=' => {
+                let v = ne + 1;
+                if at(v) == b'"' || is_lws_byte(at(v)) {
+                    return None;
+                }
+                let ve = lex::skip_class(s, v, end, &lex::GEN_VALUE);
+                if ve == v {
+                    return None;
+                }
+                value = Some(Span::new(v, ve));
+                p = ve;
+            }
+            b if is_lws_byte(b) => return None,
+            _ => {}
+        }
+        let name = &s[n..ne];
+        let text = value.map(|v| &s[v.start()..v.end()]);
+        let valid = match name.len() {
+            6 if lex::eq_ic(name, b"branch") => match value {
+                Some(v) if lex::skip_class(s, v.start(), v.end(), &lex::TOKEN) == v.end() => {
+                    d.branch = Some(v);
+                    true
+                }
+                _ => false,
+            },
+            5 if lex::eq_ic(name, b"rport") => {
+                text.is_none_or(|v| lex::parse_u64(v).is_some_and(|p| p <= 65535))
+            }
+            3 if lex::eq_ic(name, b"ttl") => {
+                text.and_then(lex::parse_u64).is_some_and(|t| t <= 255)
+            }
+            8 if lex::eq_ic(name, b"received") => value.is_some(),
+            5 if lex::eq_ic(name, b"maddr") => value.is_some(),
+            _ => true,
+        };
+        if !valid {
+            return None;
+        }
+    }
+    d.params = match first {
+        Some(f) => Span::new(f, p),
+        None => Span::new(q, q),
+    };
+    d.all = Span::new(start, p);
+    Some((d, p))
+}
+
+/// The general via-parm parser, for a value starting at `start` (after white space):
+/// every form, and the errors.
+fn parse_via_general(s: &[u8], start: usize, end: usize) -> Result<(ViaData, usize), SyntaxError> {
     let mut d = ViaData::default();
     // Nearly every Via starts with `SIP/2.0/` written without white space: one
     // comparison of eight bytes (any case) instead of three tokens and two separators.
@@ -324,6 +441,71 @@ mod tests {
         assert_eq!(v.rport(), Some(Rport::Requested));
         assert!(!v.has_rfc3261_branch());
         assert_eq!(v.sent_by(), "client.example.com");
+    }
+
+    /// The fast path's answer must be the general parser's, whenever it gives one.
+    fn agrees(text: &str) -> bool {
+        let s = text.as_bytes();
+        let start = lex::skip_lws(s, 0, s.len());
+        match parse_via_fast(s, start, s.len()) {
+            Some(fast) => {
+                assert_eq!(Ok(fast), parse_via_general(s, start, s.len()), "{text:?}");
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[test]
+    fn fast_path_takes_the_common_shapes_and_agrees() {
+        for text in [
+            "SIP/2.0/UDP client.atlanta.example.com:5060;branch=z9hG4bK74bf9;rport",
+            "SIP/2.0/TLS 192.0.2.1;branch=z9hG4bKx;received=192.0.2.9;rport=5070",
+            "sip/2.0/tcp [2001:db8::1]:5061;branch=z9hG4bK1;ttl=16;maddr=224.2.0.1",
+            "SIP/2.0/UDP host",
+        ] {
+            assert!(agrees(text), "{text}");
+        }
+        for text in [
+            "SIP / 2.0 / UDP host",
+            "SIP/2.0/UDP  host",
+            "SIP/2.0/UDP host ;branch=1",
+            "SIP/2.0/UDP host;branch=\"1\"",
+            "SIP/2.0/UDP host;branch",
+            "SIP/2.0/UDP host;rport=70000",
+            "SIP/2.0/UDP host;ttl",
+            "SIP/2.0/UDP host : 5060",
+        ] {
+            assert!(!agrees(text), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_path_agrees_on_assembled_values(
+            prefix in proptest::sample::select(&["SIP/2.0/", "sip/2.0/", "SIP/2.1/", "SIP /2.0/", "SIP/2.0"][..]),
+            transport in proptest::sample::select(&["UDP", "tcp", "", "U D P", "X-Y"][..]),
+            gap in proptest::sample::select(&[" ", "", "  ", "\t", " \r\n "][..]),
+            host in proptest::sample::select(&["example.com", "192.0.2.1", "[::1]", "300.1.1.1", "-bad", "", "a_b"][..]),
+            port in proptest::sample::select(&["", ":5060", ":99999", ":", " :5060", ": 5060"][..]),
+            params in proptest::sample::select(&["", ";branch=z9hG4bK1", ";branch", ";branch=a[b]", ";rport", ";rport=1", ";rport=x", ";rport=70000", ";ttl=1", ";ttl=300", ";ttl", ";received=1.2.3.4", ";received", ";maddr", ";x=\"q\"", " ;x", ";x =1", ";branch=1;branch=2", ";=", ";"][..]),
+            more in proptest::sample::select(&["", ",SIP/2.0/UDP b", " ", ";lr", "x"][..]),
+        ) {
+            agrees(&format!("{prefix}{transport}{gap}{host}{port}{params}{more}"));
+        }
+
+        #[test]
+        fn fast_path_agrees_after_any_one_byte_change(
+            at in proptest::prelude::any::<proptest::sample::Index>(),
+            byte in proptest::prelude::any::<u8>(),
+        ) {
+            let mut bytes = b"SIP/2.0/UDP client.example.com:5060;branch=z9hG4bK74;rport;ttl=9;received=192.0.2.1".to_vec();
+            let i = at.index(bytes.len());
+            bytes[i] = byte;
+            if let Ok(text) = String::from_utf8(bytes) {
+                agrees(&text);
+            }
+        }
     }
 
     #[test]
