@@ -247,6 +247,10 @@ pub(crate) fn eq_ic(a: &[u8], b: &[u8]) -> bool {
 /// Trims SP/HTAB/CR/LF at both ends of `s[start..end]`.
 #[inline]
 pub(crate) fn trim(s: &[u8], mut start: usize, mut end: usize) -> Span {
+    // A header value nearly always starts with the one space after `Name:`.
+    if start < end && s[start] == b' ' {
+        start += 1;
+    }
     if start < end && s[start] > b' ' && s[end - 1] > b' ' {
         return Span::new(start, end);
     }
