@@ -39,6 +39,51 @@ fn sip_scheme(s: &[u8], u: usize, end: usize) -> Option<(Scheme, usize)> {
     None
 }
 
+/// The fast path of a `sip:`/`sips:` URI at `u` without escapes, a password or URI
+/// headers: its data and where it stops (at the first byte that cannot continue it).
+/// `None` for anything else, which the general URI parser then reads.
+pub(crate) fn parse_sip_uri_fast(s: &[u8], u: usize, end: usize) -> Option<(UriData, usize)> {
+    let at = |i: usize| if i < end { s[i] } else { 0 };
+    let (scheme, rest) = sip_scheme(s, u, end)?;
+    let mut uri = UriData {
+        scheme,
+        scheme_span: Span::new(u, rest - 1),
+        ..UriData::default()
+    };
+    let q = lex::skip_class(s, rest, end, &USER);
+    let host_start = match at(q) {
+        b'@' if q > rest => {
+            uri.user = Some(Span::new(rest, q));
+            q + 1
+        }
+        b'@' | b'%' => return None,
+        b':' => {
+            // `host:port` (a password would be followed by '@').
+            let r = lex::skip_class(s, q + 1, end, &PASSWORD);
+            if matches!(at(r), b'@' | b'%') {
+                return None;
+            }
+            rest
+        }
+        _ => rest,
+    };
+    let (host, kind, mut p) = parse_host(s, host_start, end).ok()?;
+    uri.host = host;
+    uri.host_kind = kind;
+    if at(p) == b':' {
+        let (port, pe) = parse_port(s, p + 1, end).ok()?;
+        uri.port = Some(port);
+        p = pe;
+    }
+    let (params, pe) = parse_uri_params(s, p, end).ok()?;
+    uri.params = params;
+    if at(pe) == b'?' {
+        return None;
+    }
+    uri.all = Span::new(u, pe);
+    Some((uri, pe))
+}
+
 /// The fast path of `parse_name_addr` for a value starting (after white space) at
 /// `start < end`.
 pub(crate) fn parse_name_addr_fast(
@@ -84,44 +129,10 @@ pub(crate) fn parse_name_addr_fast(
     };
 
     // The URI.
-    let u = lt + 1;
-    let (scheme, rest) = sip_scheme(s, u, end)?;
-    let mut uri = UriData {
-        scheme,
-        scheme_span: Span::new(u, rest - 1),
-        ..UriData::default()
-    };
-    let q = lex::skip_class(s, rest, end, &USER);
-    let host_start = match at(q) {
-        b'@' if q > rest => {
-            uri.user = Some(Span::new(rest, q));
-            q + 1
-        }
-        b'@' | b'%' => return None,
-        b':' => {
-            // `host:port` (a password would be followed by '@').
-            let r = lex::skip_class(s, q + 1, end, &PASSWORD);
-            if matches!(at(r), b'@' | b'%') {
-                return None;
-            }
-            rest
-        }
-        _ => rest,
-    };
-    let (host, kind, mut p) = parse_host(s, host_start, end).ok()?;
-    uri.host = host;
-    uri.host_kind = kind;
-    if at(p) == b':' {
-        let (port, pe) = parse_port(s, p + 1, end).ok()?;
-        uri.port = Some(port);
-        p = pe;
-    }
-    let (params, pe) = parse_uri_params(s, p, end).ok()?;
-    uri.params = params;
+    let (uri, pe) = parse_sip_uri_fast(s, lt + 1, end)?;
     if at(pe) != b'>' {
         return None;
     }
-    uri.all = Span::new(u, pe);
     d.uri = uri;
     d.angle = true;
 
@@ -231,6 +242,26 @@ mod tests {
             "Alice  <sip:alice@example.com>",
         ] {
             assert!(!agrees(text), "{text} should go to the general parser");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whole URIs read by the fast path read as the general parser reads them.
+        #[test]
+        fn fast_path_agrees_with_the_general_parser(
+            scheme in proptest::sample::select(&["sip:", "SIPS:", "sips:", "tel:", "sip", "x:"][..]),
+            user in proptest::sample::select(&["", "alice@", "a%41@", "a:pw@", "@", "a;b@", ":1@"][..]),
+            host in proptest::sample::select(&["example.com", "192.0.2.1", "[::1]", "1.2.3.999", "-x", "", "a_b"][..]),
+            port in proptest::sample::select(&["", ":5060", ":70000", ":", ":x"][..]),
+            params in proptest::sample::select(&["", ";lr", ";transport=tcp", ";x=%41", ";=", ";a;b=c"][..]),
+            tail in proptest::sample::select(&["", "?h=v", ">", " ", ","][..]),
+        ) {
+            let text = format!("{scheme}{user}{host}{port}{params}{tail}");
+            let s = text.as_bytes();
+            if let Some((fast, e)) = parse_sip_uri_fast(s, 0, s.len()) {
+                let general = crate::uri::parse_uri_prefix(s, 0, s.len());
+                proptest::prop_assert_eq!(Ok((fast, e)), general, "{}", text);
+            }
         }
     }
 
