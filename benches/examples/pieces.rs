@@ -12,6 +12,9 @@ fn main() {
     let uri = "sip:alice@atlanta.example.com";
     let auth = r#"Digest realm="biloxi.example.com", qop="auth", nonce="ea9c8e88df84f1cec4341ae6cbe5a359", opaque="", stale=FALSE, algorithm=MD5"#;
     let corpus = sip_benches::corpus();
+    let min = bytes::Bytes::from_static(
+        b"OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: 1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+    );
     for _ in 0..n {
         match piece.as_str() {
             "from" => {
@@ -30,6 +33,9 @@ fn main() {
                 for s in &corpus {
                     black_box(sip_benches::ours::parse(&s.raw));
                 }
+            }
+            "min" => {
+                black_box(sip_benches::ours::parse(black_box(&min)));
             }
             "httparse" => {
                 for s in &corpus {

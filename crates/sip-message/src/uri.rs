@@ -306,37 +306,55 @@ pub(crate) fn parse_host(
     end: usize,
 ) -> Result<(Span, HostKind, usize), SyntaxError> {
     if pos < end && s[pos] == b'[' {
-        let close = memchr::memchr(b']', &s[pos..end])
-            .map(|o| pos + o)
-            .ok_or(SyntaxError::expected("']'", pos))?;
-        let inner = std::str::from_utf8(&s[pos + 1..close])
-            .map_err(|_| SyntaxError::new(SyntaxErrorKind::BadHost, pos))?;
-        if parse_ipv6(inner).is_none() {
-            return Err(SyntaxError::new(SyntaxErrorKind::BadHost, pos));
-        }
-        return Ok((Span::new(pos, close + 1), HostKind::Ipv6, close + 1));
+        return parse_ipv6_reference(s, pos, end);
     }
     let e = lex::skip_class(s, pos, end, &HOSTNAME);
     if e == pos {
         return Err(SyntaxError::new(SyntaxErrorKind::BadHost, pos));
     }
-    let text = &s[pos..e];
+    let first = s[pos];
     // A name's last label starts with a letter, so digits and dots only make an IPv4
     // address (which must then be a valid one).
-    if text[0].is_ascii_digit() && text.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
-        let ok = std::str::from_utf8(text)
-            .ok()
-            .and_then(|t| t.parse::<Ipv4Addr>().ok())
-            .is_some();
-        if !ok {
-            return Err(SyntaxError::new(SyntaxErrorKind::BadHost, pos));
-        }
-        return Ok((Span::new(pos, e), HostKind::Ipv4, e));
+    if first.is_ascii_digit() && s[pos..e].iter().all(|b| b.is_ascii_digit() || *b == b'.') {
+        return check_ipv4(s, pos, e);
     }
-    if !text[0].is_ascii_alphanumeric() && text[0] != b'_' {
+    if !first.is_ascii_alphanumeric() && first != b'_' {
         return Err(SyntaxError::new(SyntaxErrorKind::BadHost, pos));
     }
     Ok((Span::new(pos, e), HostKind::Name, e))
+}
+
+/// `[` IPv6 address `]` at `pos`. Kept out of line so that the common host name path
+/// stays small (and cheap to call).
+#[inline(never)]
+fn parse_ipv6_reference(
+    s: &[u8],
+    pos: usize,
+    end: usize,
+) -> Result<(Span, HostKind, usize), SyntaxError> {
+    let close = memchr::memchr(b']', &s[pos..end])
+        .map(|o| pos + o)
+        .ok_or(SyntaxError::expected("']'", pos))?;
+    let inner = std::str::from_utf8(&s[pos + 1..close])
+        .map_err(|_| SyntaxError::new(SyntaxErrorKind::BadHost, pos))?;
+    if parse_ipv6(inner).is_none() {
+        return Err(SyntaxError::new(SyntaxErrorKind::BadHost, pos));
+    }
+    Ok((Span::new(pos, close + 1), HostKind::Ipv6, close + 1))
+}
+
+/// Digits and dots at `s[pos..e]` that must make a valid IPv4 address. Out of line for
+/// the same reason as [`parse_ipv6_reference`].
+#[inline(never)]
+fn check_ipv4(s: &[u8], pos: usize, e: usize) -> Result<(Span, HostKind, usize), SyntaxError> {
+    let ok = std::str::from_utf8(&s[pos..e])
+        .ok()
+        .and_then(|t| t.parse::<Ipv4Addr>().ok())
+        .is_some();
+    if !ok {
+        return Err(SyntaxError::new(SyntaxErrorKind::BadHost, pos));
+    }
+    Ok((Span::new(pos, e), HostKind::Ipv4, e))
 }
 
 /// Parses a port (1*DIGIT, at most 65535) at `pos`.
