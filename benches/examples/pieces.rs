@@ -37,6 +37,20 @@ fn main() {
             "min" => {
                 black_box(sip_benches::ours::parse(black_box(&min)));
             }
+            "auth_only" => {
+                for s in &corpus {
+                    let m = sip_benches::ours::parse(&s.raw);
+                    let mut acc = 0usize;
+                    for (_, a) in m.auth_headers() {
+                        let a = a.expect("auth header decodes");
+                        acc += a.scheme().len();
+                        for (n, v) in a.params() {
+                            acc += n.len() + v.len();
+                        }
+                    }
+                    black_box(acc);
+                }
+            }
             "httparse" => {
                 for s in &corpus {
                     black_box(sip_benches::httparse_headers(&s.header_block));
