@@ -50,11 +50,8 @@ impl HashFamily {
     /// them, in practice) are joined on the stack and hashed in one call, which costs
     /// far less than feeding the hasher piece by piece.
     pub fn hash_colon(self, parts: &[&[u8]]) -> Hex {
-        const STACK: usize = 512;
-        let total: usize =
-            parts.iter().map(|p| p.len()).sum::<usize>() + parts.len().saturating_sub(1);
-        if total <= STACK {
-            let mut buf = [0u8; STACK];
+        /// Joins the parts with colons into `buf`, which is long enough.
+        fn join<'b>(buf: &'b mut [u8], parts: &[&[u8]]) -> &'b [u8] {
             let mut n = 0;
             for (i, p) in parts.iter().enumerate() {
                 if i > 0 {
@@ -64,7 +61,17 @@ impl HashFamily {
                 buf[n..n + p.len()].copy_from_slice(p);
                 n += p.len();
             }
-            return self.hash(&[&buf[..n]]);
+            &buf[..n]
+        }
+        let total: usize =
+            parts.iter().map(|p| p.len()).sum::<usize>() + parts.len().saturating_sub(1);
+        // Two stack sizes: most inputs (HA1, HA2, most responses) fit the smaller one,
+        // which is cheaper to clear.
+        if total <= 256 {
+            return self.hash(&[join(&mut [0u8; 256], parts)]);
+        }
+        if total <= 512 {
+            return self.hash(&[join(&mut [0u8; 512], parts)]);
         }
         let mut joined: Vec<&[u8]> = Vec::with_capacity(2 * parts.len());
         for (i, p) in parts.iter().enumerate() {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::algorithm::{Algorithm, HashFamily};
 use crate::error::AuthError;
-use crate::hex::{Hex, is_hex};
+use crate::hex::Hex;
 
 /// Quality of protection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -112,14 +112,11 @@ pub fn compute_response(input: &DigestInput<'_>) -> Result<Hex, AuthError> {
     let family = input.algorithm.family();
     let base = match input.secret {
         SecretRef::Password(p) => ha1_base(family, input.username, input.realm, p),
+        // Stored HA1s may be uppercase; the hash input is lowercase hex.
         SecretRef::Ha1(h) => {
-            if !is_hex(h, family.hex_len()) {
-                return Err(AuthError::Ha1Mismatch {
-                    algorithm: input.algorithm,
-                });
-            }
-            // Stored HA1s may be uppercase; the hash input is lowercase hex.
-            Hex::from_hex_lowercase(h)
+            Hex::parse_lowercase(h, family.hex_len()).ok_or(AuthError::Ha1Mismatch {
+                algorithm: input.algorithm,
+            })?
         }
     };
     let nc = input.nc.map(nc_digits);

@@ -2,6 +2,18 @@
 
 use std::fmt;
 
+/// The two lowercase hex digits of every byte value.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [DIGITS[i >> 4], DIGITS[i & 15]];
+        i += 1;
+    }
+    t
+};
+
 /// A hex string of up to 128 digits, kept on the stack.
 #[derive(Clone, Copy)]
 pub struct Hex {
@@ -12,12 +24,10 @@ pub struct Hex {
 impl Hex {
     /// Encodes bytes (at most 64) as lowercase hex.
     pub fn encode(bytes: &[u8]) -> Hex {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut buf = [0u8; 128];
         let n = bytes.len().min(64);
-        for (i, b) in bytes[..n].iter().enumerate() {
-            buf[2 * i] = DIGITS[usize::from(b >> 4)];
-            buf[2 * i + 1] = DIGITS[usize::from(b & 15)];
+        for (pair, b) in buf.chunks_exact_mut(2).zip(&bytes[..n]) {
+            pair.copy_from_slice(&HEX_PAIRS[usize::from(*b)]);
         }
         Hex {
             buf,
@@ -33,6 +43,24 @@ impl Hex {
             *d = c.to_ascii_lowercase();
         }
         Hex { buf, len: n as u8 }
+    }
+
+    /// Reads exactly `len` (at most 128) hex digits of either case, lowercased; `None`
+    /// for any other length or character.
+    pub(crate) fn parse_lowercase(s: &str, len: usize) -> Option<Hex> {
+        if s.len() != len || len > 128 {
+            return None;
+        }
+        let mut buf = [0u8; 128];
+        let mut bad = false;
+        for (d, c) in buf.iter_mut().zip(s.bytes()) {
+            bad |= !c.is_ascii_hexdigit();
+            *d = c.to_ascii_lowercase();
+        }
+        (!bad).then_some(Hex {
+            buf,
+            len: len as u8,
+        })
     }
 
     /// The digits.
@@ -91,5 +119,9 @@ mod tests {
         assert!(!constant_time_eq(b"abc", b"ab"));
         assert!(is_hex("0123456789abcdefABCDEF0123456789", 32));
         assert!(!is_hex("xyz", 3));
+        let h = Hex::parse_lowercase("0123456789ABCDEFabcdef0123456789", 32).unwrap();
+        assert_eq!(h.as_str(), "0123456789abcdefabcdef0123456789");
+        assert!(Hex::parse_lowercase("0123456789ABCDEFabcdef012345678g", 32).is_none());
+        assert!(Hex::parse_lowercase("0123", 32).is_none());
     }
 }
