@@ -9,36 +9,20 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use sip_auth::{
-    Algorithm, AuthPolicy, AuthSession, CredentialsManager, DigestClient, DigestInput, Qop,
-    RequestTarget, SecretRef, compute_response, ha1_base,
+    Algorithm, AuthPolicy, AuthSession, CredentialsManager, DigestClient, RequestTarget, SecretRef,
+    compute_response, ha1_base,
 };
+use sip_benches::{DIGEST_NONCE, digest_input};
 use sip_message::{Message, SeededRandom};
-
-const NONCE: &str = "5f7a0c3e9b1d2a44e1c1b8f0a4c3d2e15f7a0c3e9b1d2a44e1c1b8f0a4c3d2e1";
-
-fn input(algorithm: Algorithm, secret: SecretRef<'_>) -> DigestInput<'_> {
-    DigestInput {
-        algorithm,
-        username: "alice",
-        realm: "harness.test",
-        secret,
-        nonce: NONCE,
-        cnonce: Some("0a4f113b9c8d7e6f5a4b3c2d"),
-        nc: Some(1),
-        qop: Some(Qop::Auth),
-        method: "REGISTER",
-        uri: "sip:harness.test",
-        body: b"",
-    }
-}
 
 fn challenge(algorithm: Algorithm) -> Message {
     let text = format!(
         "SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n\
          From: <sip:alice@harness.test>;tag=1\r\nTo: <sip:alice@harness.test>;tag=2\r\n\
          Call-ID: c1\r\nCSeq: 1 REGISTER\r\n\
-         WWW-Authenticate: Digest realm=\"harness.test\", nonce=\"{NONCE}\", qop=\"auth\", algorithm={}\r\n\
+         WWW-Authenticate: Digest realm=\"harness.test\", nonce=\"{}\", qop=\"auth\", algorithm={}\r\n\
          Content-Length: 0\r\n\r\n",
+        DIGEST_NONCE,
         algorithm.as_str()
     );
     Message::parse(text.into_bytes()).expect("the bench challenge parses")
@@ -51,11 +35,16 @@ fn digest(c: &mut Criterion) {
     let target = RequestTarget::new("REGISTER", "sip:harness.test", "harness.test", "alice");
     for a in Algorithm::ALL {
         g.bench_function(a.as_str(), |b| {
-            b.iter(|| compute_response(black_box(&input(a, SecretRef::Password(b"secret-a")))))
+            b.iter(|| {
+                compute_response(black_box(&digest_input(
+                    a,
+                    SecretRef::Password(b"secret-a"),
+                )))
+            })
         });
         let ha1 = ha1_base(a.family(), "alice", "harness.test", b"secret-a").to_string();
         g.bench_function(format!("{} (HA1 known)", a.as_str()), |b| {
-            b.iter(|| compute_response(black_box(&input(a, SecretRef::Ha1(&ha1)))))
+            b.iter(|| compute_response(black_box(&digest_input(a, SecretRef::Ha1(&ha1)))))
         });
         let message = challenge(a);
         let Some(response) = message.as_response() else {

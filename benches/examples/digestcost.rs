@@ -2,7 +2,7 @@
 //! callgrind): `digestcost ALGORITHM N`, keyed with a known HA1.
 use std::hint::black_box;
 
-use sip_auth::{Algorithm, DigestInput, Qop, SecretRef, compute_response, ha1_base};
+use sip_auth::{Algorithm, SecretRef, compute_response, ha1_base};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -12,19 +12,7 @@ fn main() {
         .unwrap_or(Algorithm::Sha512_256);
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
     let ha1 = ha1_base(algorithm.family(), "alice", "harness.test", b"secret-a").to_string();
-    let input = DigestInput {
-        algorithm,
-        username: "alice",
-        realm: "harness.test",
-        secret: SecretRef::Ha1(&ha1),
-        nonce: "5f7a0c3e9b1d2a44e1c1b8f0a4c3d2e15f7a0c3e9b1d2a44e1c1b8f0a4c3d2e1",
-        cnonce: Some("0a4f113b9c8d7e6f5a4b3c2d"),
-        nc: Some(1),
-        qop: Some(Qop::Auth),
-        method: "REGISTER",
-        uri: "sip:harness.test",
-        body: b"",
-    };
+    let input = sip_benches::digest_input(algorithm, SecretRef::Ha1(&ha1));
     let mut acc = 0usize;
     for _ in 0..n {
         acc += compute_response(black_box(&input)).map_or(0, |h| h.as_bytes()[0] as usize);

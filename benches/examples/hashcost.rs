@@ -36,19 +36,10 @@ fn main() {
             b"secret-a",
         )
         .to_string();
-        let input = sip_auth::DigestInput {
-            algorithm: sip_auth::Algorithm::Sha512_256,
-            username: "alice",
-            realm: "harness.test",
-            secret: sip_auth::SecretRef::Ha1(&ha1),
-            nonce: "5f7a0c3e9b1d2a44e1c1b8f0a4c3d2e15f7a0c3e9b1d2a44e1c1b8f0a4c3d2e1",
-            cnonce: Some("0a4f113b9c8d7e6f5a4b3c2d"),
-            nc: Some(1),
-            qop: Some(sip_auth::Qop::Auth),
-            method: "REGISTER",
-            uri: "sip:harness.test",
-            body: b"",
-        };
+        let input = sip_benches::digest_input(
+            sip_auth::Algorithm::Sha512_256,
+            sip_auth::SecretRef::Ha1(&ha1),
+        );
         t(
             "SHA-512-256 response, HA1 known (3 blocks)",
             300_000,

@@ -237,3 +237,27 @@ pub fn httparse_headers(block: &[u8]) -> usize {
 pub fn out_buffer() -> BytesMut {
     BytesMut::with_capacity(4096)
 }
+
+/// The digest benchmarks' request: qop=auth, a 64-digit nonce, a 24-character cnonce,
+/// REGISTER to `sip:harness.test` as alice in realm `harness.test`.
+pub fn digest_input(
+    algorithm: sip_auth::Algorithm,
+    secret: sip_auth::SecretRef<'_>,
+) -> sip_auth::DigestInput<'_> {
+    sip_auth::DigestInput {
+        algorithm,
+        username: "alice",
+        realm: "harness.test",
+        secret,
+        nonce: DIGEST_NONCE,
+        cnonce: Some("0a4f113b9c8d7e6f5a4b3c2d"),
+        nc: Some(1),
+        qop: Some(sip_auth::Qop::Auth),
+        method: "REGISTER",
+        uri: "sip:harness.test",
+        body: b"",
+    }
+}
+
+/// The nonce of [`digest_input`].
+pub const DIGEST_NONCE: &str = "5f7a0c3e9b1d2a44e1c1b8f0a4c3d2e15f7a0c3e9b1d2a44e1c1b8f0a4c3d2e1";

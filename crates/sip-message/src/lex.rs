@@ -99,6 +99,13 @@ pub(crate) fn find_ctl(s: &[u8], i: usize, end: usize) -> usize {
     }
 }
 
+/// Whether a byte could start linear white space (SP, HTAB, or a line break that a
+/// fold continues): where the fast paths hand over to the general parsers.
+#[inline(always)]
+pub(crate) fn is_lws_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
 /// Skips linear white space: SP, HTAB and folded line breaks (CRLF or LF followed by SP/HTAB).
 #[inline(always)]
 pub(crate) fn skip_lws(s: &[u8], mut pos: usize, end: usize) -> usize {

@@ -173,6 +173,63 @@ pub(crate) fn parse_header_params(
     Ok((span, last))
 }
 
+/// The fast form of [`parse_header_params`] for the fast paths of Via and name-addr:
+/// parameters with no white space around `;` and `=` and no quoted values. `each` gets
+/// every name and value and says whether the parameter is acceptable. `None` when
+/// anything else is met (or `each` refuses), so that the general parser decides;
+/// otherwise the same list span and end as [`parse_header_params`] gives.
+#[inline]
+pub(crate) fn parse_header_params_fast(
+    s: &[u8],
+    pos: usize,
+    end: usize,
+    mut each: impl FnMut(&[u8], Option<Span>) -> bool,
+) -> Option<(Span, usize)> {
+    // Reads past `end` as NUL, which no branch below accepts as part of anything.
+    let at = |i: usize| if i < end { s[i] } else { 0 };
+    let mut p = pos;
+    let mut first = None;
+    loop {
+        match at(p) {
+            b';' => {}
+            b if lex::is_lws_byte(b) => return None,
+            _ => break,
+        }
+        first.get_or_insert(p);
+        let n = p + 1;
+        let ne = lex::skip_class(s, n, end, &TOKEN);
+        if ne == n {
+            return None;
+        }
+        let mut value = None;
+        p = ne;
+        match at(ne) {
+            b'=' => {
+                let v = ne + 1;
+                if at(v) == b'"' || lex::is_lws_byte(at(v)) {
+                    return None;
+                }
+                let ve = lex::skip_class(s, v, end, &GEN_VALUE);
+                if ve == v {
+                    return None;
+                }
+                value = Some(Span::new(v, ve));
+                p = ve;
+            }
+            b if lex::is_lws_byte(b) => return None,
+            _ => {}
+        }
+        if !each(&s[n..ne], value) {
+            return None;
+        }
+    }
+    let span = match first {
+        Some(f) => Span::new(f, p),
+        None => Span::new(pos, pos),
+    };
+    Some((span, p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,16 +11,10 @@
 //! result is the one the general parser gives (the tests compare them).
 
 use crate::headers::NameAddrData;
-use crate::lex::{self, GEN_VALUE, PASSWORD, TOKEN, USER};
-use crate::params::parse_uri_params;
+use crate::lex::{self, PASSWORD, TOKEN, USER};
+use crate::params::{parse_header_params_fast, parse_uri_params};
 use crate::span::Span;
 use crate::uri::{Scheme, UriData, parse_host, parse_port};
-
-/// Whether a byte would let the general parser see linear white space here.
-#[inline(always)]
-fn is_lws_byte(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-}
 
 /// The scheme at `u` when it is `sip:` or `sips:` in any case, and where the part
 /// after the colon starts.
@@ -137,47 +131,17 @@ pub(crate) fn parse_name_addr_fast(
     d.angle = true;
 
     // Header parameters.
-    let after = pe + 1;
-    let mut p = after;
-    let mut first = None;
-    loop {
-        match at(p) {
-            b';' => {}
-            b if is_lws_byte(b) => return None,
-            _ => break,
+    let mut tag = None;
+    let (params, p) = parse_header_params_fast(s, pe + 1, end, |name, value| {
+        if lex::eq_ic(name, b"tag") {
+            // The general parser requires a value for a tag.
+            tag = value;
+            return value.is_some();
         }
-        first.get_or_insert(p);
-        let n = p + 1;
-        let ne = lex::skip_class(s, n, end, &TOKEN);
-        if ne == n {
-            return None;
-        }
-        let mut value = None;
-        p = ne;
-        match at(ne) {
-            b'=' => {
-                let v = ne + 1;
-                if at(v) == b'"' || is_lws_byte(at(v)) {
-                    return None;
-                }
-                let ve = lex::skip_class(s, v, end, &GEN_VALUE);
-                if ve == v {
-                    return None;
-                }
-                value = Some(Span::new(v, ve));
-                p = ve;
-            }
-            b if is_lws_byte(b) => return None,
-            _ => {}
-        }
-        if lex::eq_ic(&s[n..ne], b"tag") {
-            d.tag = Some(value?);
-        }
-    }
-    d.params = match first {
-        Some(f) => Span::new(f, p),
-        None => Span::new(after, after),
-    };
+        true
+    })?;
+    d.tag = tag;
+    d.params = params;
     d.all = Span::new(start, p);
     Some((d, p))
 }

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use crate::error::{SyntaxError, SyntaxErrorKind};
 use crate::headers::TypedHeader;
 use crate::lex;
-use crate::params::{Params, parse_header_params};
+use crate::params::{Params, parse_header_params, parse_header_params_fast};
 use crate::span::Span;
 use crate::uri::{HostKind, host_ip, parse_host, parse_port};
 
@@ -233,12 +233,6 @@ pub(crate) fn parse_via(s: &[u8], pos: usize, end: usize) -> Result<(ViaData, us
     parse_via_general(s, start, end)
 }
 
-/// Whether a byte would let the general parser see linear white space here.
-#[inline(always)]
-fn is_lws_byte(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-}
-
 /// One forward pass over the common shape of a via-parm: `SIP/2.0/` transport, one
 /// space, sent-by, then parameters without white space or quoted values. `None` for
 /// anything else or anything wrong, which the general parser then reads from the start;
@@ -256,7 +250,7 @@ fn parse_via_fast(s: &[u8], start: usize, end: usize) -> Option<(ViaData, usize)
     };
     let t = start + 8;
     let te = lex::skip_class(s, t, end, &lex::TOKEN);
-    if te == t || at(te) != b' ' || is_lws_byte(at(te + 1)) {
+    if te == t || at(te) != b' ' || lex::is_lws_byte(at(te + 1)) {
         return None;
     }
     d.transport = Span::new(t, te);
@@ -266,55 +260,25 @@ fn parse_via_fast(s: &[u8], start: usize, end: usize) -> Option<(ViaData, usize)
     d.host_kind = kind;
     match at(q) {
         b':' => {
-            if is_lws_byte(at(q + 1)) {
+            if lex::is_lws_byte(at(q + 1)) {
                 return None;
             }
             let (port, e) = parse_port(s, q + 1, end).ok()?;
             d.port = Some(port);
             q = e;
         }
-        b if is_lws_byte(b) => return None,
+        b if lex::is_lws_byte(b) => return None,
         _ => {}
     }
     d.sent_by = Span::new(h, q);
-    let mut p = q;
-    let mut first = None;
-    loop {
-        match at(p) {
-            b';' => {}
-            b if is_lws_byte(b) => return None,
-            _ => break,
-        }
-        first.get_or_insert(p);
-        let n = p + 1;
-        let ne = lex::skip_class(s, n, end, &lex::TOKEN);
-        if ne == n {
-            return None;
-        }
-        let mut value = None;
-        p = ne;
-        match at(ne) {
-            b'=' => {
-                let v = ne + 1;
-                if at(v) == b'"' || is_lws_byte(at(v)) {
-                    return None;
-                }
-                let ve = lex::skip_class(s, v, end, &lex::GEN_VALUE);
-                if ve == v {
-                    return None;
-                }
-                value = Some(Span::new(v, ve));
-                p = ve;
-            }
-            b if is_lws_byte(b) => return None,
-            _ => {}
-        }
-        let name = &s[n..ne];
+    let mut branch = None;
+    let (params, p) = parse_header_params_fast(s, q, end, |name, value| {
         let text = value.map(|v| &s[v.start()..v.end()]);
-        let valid = match name.len() {
+        // The checks of the general parser's parameter callback.
+        match name.len() {
             6 if lex::eq_ic(name, b"branch") => match value {
                 Some(v) if lex::skip_class(s, v.start(), v.end(), &lex::TOKEN) == v.end() => {
-                    d.branch = Some(v);
+                    branch = Some(v);
                     true
                 }
                 _ => false,
@@ -328,15 +292,10 @@ fn parse_via_fast(s: &[u8], start: usize, end: usize) -> Option<(ViaData, usize)
             8 if lex::eq_ic(name, b"received") => value.is_some(),
             5 if lex::eq_ic(name, b"maddr") => value.is_some(),
             _ => true,
-        };
-        if !valid {
-            return None;
         }
-    }
-    d.params = match first {
-        Some(f) => Span::new(f, p),
-        None => Span::new(q, q),
-    };
+    })?;
+    d.branch = branch;
+    d.params = params;
     d.all = Span::new(start, p);
     Some((d, p))
 }
