@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::algorithm::{Algorithm, HashFamily};
 use crate::error::AuthError;
-use crate::hex::Hex;
+use crate::hex::{Hex, encode_into};
 
 /// Quality of protection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -87,11 +87,8 @@ pub fn nc_hex(nc: u32) -> String {
 
 /// The nonce count as eight lowercase hex digits, on the stack.
 fn nc_digits(nc: u32) -> [u8; 8] {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; 8];
-    for (i, d) in out.iter_mut().enumerate() {
-        *d = DIGITS[((nc >> (28 - 4 * i)) & 15) as usize];
-    }
+    encode_into(&nc.to_be_bytes(), &mut out);
     out
 }
 

@@ -14,6 +14,14 @@ static HEX_PAIRS: [[u8; 2]; 256] = {
     t
 };
 
+/// Writes the lowercase hex digits of `bytes` at the start of `out` (which holds at
+/// least twice as many bytes).
+pub(crate) fn encode_into(bytes: &[u8], out: &mut [u8]) {
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(*b)]);
+    }
+}
+
 /// A hex string of up to 128 digits, kept on the stack.
 #[derive(Clone, Copy)]
 pub struct Hex {
@@ -26,9 +34,7 @@ impl Hex {
     pub fn encode(bytes: &[u8]) -> Hex {
         let mut buf = [0u8; 128];
         let n = bytes.len().min(64);
-        for (pair, b) in buf.chunks_exact_mut(2).zip(&bytes[..n]) {
-            pair.copy_from_slice(&HEX_PAIRS[usize::from(*b)]);
-        }
+        encode_into(&bytes[..n], &mut buf);
         Hex {
             buf,
             len: (2 * n) as u8,
