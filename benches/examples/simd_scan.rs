@@ -1,6 +1,8 @@
 //! Measurement prototype, not used by the library: how much SSE2 would save on the two
 //! scans that dominate parsing (the control-byte search in header values and a
 //! host-name class scan) against the scalar code in `sip-message`, on the bench corpus.
+//! The scalar baselines are copies of `lex::find_ctl` and `lex::skip_class` (private to
+//! that crate), kept identical so that the comparison is like for like.
 //! x86_64 only; the one place with `unsafe` in the workspace, to answer whether a
 //! vectorised scanner is worth its `unsafe` (DESIGN.md: only when a benchmark shows it).
 #![allow(unsafe_code, missing_docs)]

@@ -251,16 +251,21 @@ pub(crate) fn eq_ic(a: &[u8], b: &[u8]) -> bool {
     a.eq_ignore_ascii_case(b)
 }
 
-/// Trims SP/HTAB/CR/LF at both ends of `s[start..end]`.
-#[inline]
-pub(crate) fn trim(s: &[u8], mut start: usize, mut end: usize) -> Span {
-    // A header value nearly always starts with the one space after `Name:`.
+/// Trims SP/HTAB/CR/LF at both ends of `s[start..end]`. The usual case (one space
+/// after a header colon, nothing at the end) is inlined; the rest is not.
+#[inline(always)]
+pub(crate) fn trim(s: &[u8], mut start: usize, end: usize) -> Span {
     if start < end && s[start] == b' ' {
         start += 1;
     }
     if start < end && s[start] > b' ' && s[end - 1] > b' ' {
         return Span::new(start, end);
     }
+    trim_slow(s, start, end)
+}
+
+#[inline(never)]
+fn trim_slow(s: &[u8], mut start: usize, mut end: usize) -> Span {
     while start < end && matches!(s[start], b' ' | b'\t' | b'\r' | b'\n') {
         start += 1;
     }

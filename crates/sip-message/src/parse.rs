@@ -321,14 +321,7 @@ fn scan(s: &[u8], origin: MessageKind, limits: &Limits) -> Result<Scan, ScanErro
                 name_start,
             ));
         }
-        // Nearly every value is `: value` with no trailing white space; only the
-        // others pay for the general trim.
-        let vs = value_start + usize::from(value_start < content_end && s[value_start] == b' ');
-        let value = if vs < content_end && s[vs] > b' ' && s[content_end - 1] > b' ' {
-            Span::new(vs, content_end)
-        } else {
-            lex::trim(s, vs, content_end)
-        };
+        let value = lex::trim(s, value_start, content_end);
         if headers.len() == limits.max_headers {
             return Err((
                 ParseErrorKind::TooManyHeaders {
