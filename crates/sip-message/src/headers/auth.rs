@@ -12,6 +12,7 @@ use std::fmt;
 use crate::error::{SyntaxError, SyntaxErrorKind};
 use crate::headers::TypedHeader;
 use crate::lex;
+use crate::span::{MAX_HEAD, Span};
 
 /// One challenge or one set of credentials: a scheme and its parameters.
 #[derive(Clone, Copy)]
@@ -19,6 +20,45 @@ pub struct AuthHeader<'a> {
     scheme: &'a str,
     params: &'a str,
     token68: Option<&'a str>,
+    /// Where the parameters sit in `params`, as the parse found them, so that reading
+    /// them does not scan the text again.
+    spans: ParamSpans,
+}
+
+/// How many parameters an [`AuthHeader`] remembers from its parse: a digest challenge
+/// has about five, credentials about ten; a longer list is scanned on from the last.
+const CACHED_PARAMS: usize = 12;
+
+/// One parameter's name and value as offsets into the parameter text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct ParamSpan {
+    name: Span,
+    value: Span,
+}
+
+/// The parameter spans an [`AuthHeader`] remembers.
+#[derive(Clone, Copy, Debug, Default)]
+struct ParamSpans {
+    spans: [ParamSpan; CACHED_PARAMS],
+    /// How many of `spans` are filled.
+    len: u8,
+    /// Whether they are all the parameters (otherwise reading goes on scanning after
+    /// the last one).
+    complete: bool,
+}
+
+impl ParamSpans {
+    /// Remembers one more parameter; says whether there was room.
+    fn push(&mut self, name: Span, value: Span) -> bool {
+        match self.spans.get_mut(usize::from(self.len)) {
+            Some(slot) => {
+                *slot = ParamSpan { name, value };
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// A challenge (WWW-Authenticate, Proxy-Authenticate).
@@ -47,6 +87,8 @@ impl<'a> AuthHeader<'a> {
         AuthParams {
             text: self.params,
             pos: 0,
+            spans: self.spans,
+            next: 0,
         }
     }
 
@@ -101,13 +143,26 @@ impl fmt::Display for AuthHeader<'_> {
 #[derive(Clone, Debug)]
 pub struct AuthParams<'a> {
     text: &'a str,
+    /// Where scanning goes on once the remembered spans are used up.
     pos: usize,
+    spans: ParamSpans,
+    /// The next remembered span to hand out.
+    next: u8,
 }
 
 impl<'a> Iterator for AuthParams<'a> {
     type Item = (&'a str, &'a str);
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.next < self.spans.len {
+            let ParamSpan { name, value } = self.spans.spans[usize::from(self.next)];
+            self.next += 1;
+            self.pos = value.end();
+            return Some((name.of(self.text), value.of(self.text)));
+        }
+        if self.spans.complete {
+            return None;
+        }
         let s = self.text.as_bytes();
         let end = s.len();
         let mut p = lex::skip_lws(s, self.pos, end);
@@ -160,6 +215,10 @@ impl<'a> TypedHeader<'a> for AuthHeader<'a> {
                     scheme,
                     params: "",
                     token68: None,
+                    spans: ParamSpans {
+                        complete: true,
+                        ..ParamSpans::default()
+                    },
                 },
                 se,
             ));
@@ -187,6 +246,10 @@ impl<'a> TypedHeader<'a> for AuthHeader<'a> {
                     scheme,
                     params: "",
                     token68: Some(&base[q..e]),
+                    spans: ParamSpans {
+                        complete: true,
+                        ..ParamSpans::default()
+                    },
                 },
                 e,
             ));
@@ -195,9 +258,14 @@ impl<'a> TypedHeader<'a> for AuthHeader<'a> {
         // tell a parameter from a new challenge, and kept when it is a parameter.
         let ne = lex::token(s, q, end).ok_or(SyntaxError::expected("parameter name", q))?;
         let mut v = lex::sep(s, ne, end, b'=').ok_or(SyntaxError::expected("'='", ne))?;
+        let mut name = Span::new(0, ne - q);
+        let mut spans = ParamSpans::default();
+        // Spans are 16-bit; a longer standalone value is scanned when read.
+        let mut all_kept = end - q <= MAX_HEAD;
         let mut last;
         loop {
             last = value_end(s, v, end)?;
+            all_kept = all_kept && spans.push(name, Span::new(v - q, last - q));
             let c = lex::skip_lws(s, last, end);
             if c >= end || s[c] != b',' {
                 break;
@@ -208,18 +276,23 @@ impl<'a> TypedHeader<'a> for AuthHeader<'a> {
             }
             let next = lex::token(s, n, end).and_then(|ne2| {
                 let v2 = lex::sep(s, ne2, end, b'=')?;
-                (v2 < end && (s[v2] == b'"' || lex::TOKEN[s[v2] as usize])).then_some(v2)
+                (v2 < end && (s[v2] == b'"' || lex::TOKEN[s[v2] as usize])).then_some((ne2, v2))
             });
             match next {
-                Some(v2) => v = v2,
+                Some((ne2, v2)) => {
+                    name = Span::new(n - q, ne2 - q);
+                    v = v2;
+                }
                 None => break,
             }
         }
+        spans.complete = all_kept;
         Ok((
             AuthHeader {
                 scheme,
                 params: &base[q..last],
                 token68: None,
+                spans,
             },
             last,
         ))
@@ -239,6 +312,52 @@ mod tests {
         assert_eq!(c.param("STALE").as_deref(), Some("FALSE"));
         assert_eq!(c.param("algorithm").as_deref(), Some("MD5"));
         assert_eq!(Challenge::parse(&c.to_string()).unwrap(), c);
+    }
+
+    /// The parameters found by scanning the text, without the spans from the parse.
+    fn scanned<'a>(h: &AuthHeader<'a>) -> Vec<(&'a str, &'a str)> {
+        AuthParams {
+            text: h.params,
+            pos: 0,
+            spans: ParamSpans::default(),
+            next: 0,
+        }
+        .collect()
+    }
+
+    #[test]
+    fn remembered_parameters_are_the_scanned_ones() {
+        // Fewer, as many as, and more parameters than are remembered; quoted values,
+        // folded white space, empty quoted strings and repeated commas among them.
+        for n in 0..(2 * CACHED_PARAMS + 3) {
+            let mut text = String::from("Digest");
+            for i in 0..n {
+                text.push_str(if i == 0 { " " } else { ",\r\n\t ,, " });
+                match i % 3 {
+                    0 => text.push_str(&format!("p{i}=v{i}")),
+                    1 => text.push_str(&format!("p{i} = \"a \\\" b{i}\"")),
+                    _ => text.push_str(&format!("p{i}=\"\"")),
+                }
+            }
+            let v: Vec<_> = Challenge::parse_list(&text).map(Result::unwrap).collect();
+            assert_eq!(v.len(), 1, "{text}");
+            let got: Vec<_> = v[0].params().collect();
+            assert_eq!(got.len(), n, "{text}");
+            assert_eq!(got, scanned(&v[0]), "{text}");
+        }
+        // Two challenges on one line keep their own parameters.
+        let v: Vec<_> = Challenge::parse_list(r#"Digest a=1, b="2", Basic realm="r""#)
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            v[0].params().collect::<Vec<_>>(),
+            [("a", "1"), ("b", "\"2\"")]
+        );
+        assert_eq!(v[1].params().collect::<Vec<_>>(), [("realm", "\"r\"")]);
+        // A standalone value longer than spans can address is refused before any
+        // span is made.
+        let long = format!("Digest realm=\"{}\", nonce=n", "x".repeat(70_000));
+        assert!(Challenge::parse(&long).is_err());
     }
 
     #[test]
