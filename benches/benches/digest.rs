@@ -12,21 +12,8 @@ use sip_auth::{
     Algorithm, AuthPolicy, AuthSession, CredentialsManager, DigestClient, RequestTarget, SecretRef,
     compute_response, ha1_base,
 };
-use sip_benches::{DIGEST_NONCE, digest_input};
-use sip_message::{Message, SeededRandom};
-
-fn challenge(algorithm: Algorithm) -> Message {
-    let text = format!(
-        "SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n\
-         From: <sip:alice@harness.test>;tag=1\r\nTo: <sip:alice@harness.test>;tag=2\r\n\
-         Call-ID: c1\r\nCSeq: 1 REGISTER\r\n\
-         WWW-Authenticate: Digest realm=\"harness.test\", nonce=\"{}\", qop=\"auth\", algorithm={}\r\n\
-         Content-Length: 0\r\n\r\n",
-        DIGEST_NONCE,
-        algorithm.as_str()
-    );
-    Message::parse(text.into_bytes()).expect("the bench challenge parses")
-}
+use sip_benches::{digest_challenge, digest_input};
+use sip_message::SeededRandom;
 
 fn digest(c: &mut Criterion) {
     let mut g = c.benchmark_group("digest");
@@ -46,7 +33,7 @@ fn digest(c: &mut Criterion) {
         g.bench_function(format!("{} (HA1 known)", a.as_str()), |b| {
             b.iter(|| compute_response(black_box(&digest_input(a, SecretRef::Ha1(&ha1)))))
         });
-        let message = challenge(a);
+        let message = digest_challenge(a);
         let Some(response) = message.as_response() else {
             continue;
         };

@@ -259,5 +259,20 @@ pub fn digest_input(
     }
 }
 
+/// A 401 challenging with `algorithm`, qop=auth and [`DIGEST_NONCE`], for the client
+/// rows of the digest bench and its profiling example.
+pub fn digest_challenge(algorithm: sip_auth::Algorithm) -> sip_message::Message {
+    let text = format!(
+        "SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n\
+         From: <sip:alice@harness.test>;tag=1\r\nTo: <sip:alice@harness.test>;tag=2\r\n\
+         Call-ID: c1\r\nCSeq: 1 REGISTER\r\n\
+         WWW-Authenticate: Digest realm=\"harness.test\", nonce=\"{}\", qop=\"auth\", algorithm={}\r\n\
+         Content-Length: 0\r\n\r\n",
+        DIGEST_NONCE,
+        algorithm.as_str()
+    );
+    sip_message::Message::parse(text.into_bytes()).expect("the bench challenge parses")
+}
+
 /// The nonce of [`digest_input`].
 pub const DIGEST_NONCE: &str = "5f7a0c3e9b1d2a44e1c1b8f0a4c3d2e15f7a0c3e9b1d2a44e1c1b8f0a4c3d2e1";

@@ -115,20 +115,24 @@ impl Algorithm {
     /// Reads an algorithm name tolerantly: case-insensitive, with or without the dash
     /// (`SHA256`, `sha-256`), `SHA-512/256` for `SHA-512-256`. `None` for anything else.
     pub fn parse(s: &str) -> Option<Algorithm> {
-        let mut norm = String::with_capacity(s.len());
-        for c in s.trim().chars() {
-            match c {
-                '-' | '_' | '/' => {}
-                c => norm.push(c.to_ascii_uppercase()),
+        // Upper case without '-', '_' or '/', in a stack buffer: the longest name
+        // ("SHA512256SESS") has 13 characters, so anything longer is no algorithm.
+        let mut norm = [0u8; 13];
+        let mut n = 0;
+        for b in s.trim().bytes() {
+            if matches!(b, b'-' | b'_' | b'/') {
+                continue;
             }
+            *norm.get_mut(n)? = b.to_ascii_uppercase();
+            n += 1;
         }
-        Some(match norm.as_str() {
-            "MD5" => Algorithm::Md5,
-            "MD5SESS" => Algorithm::Md5Sess,
-            "SHA256" => Algorithm::Sha256,
-            "SHA256SESS" => Algorithm::Sha256Sess,
-            "SHA512256" => Algorithm::Sha512_256,
-            "SHA512256SESS" => Algorithm::Sha512_256Sess,
+        Some(match &norm[..n] {
+            b"MD5" => Algorithm::Md5,
+            b"MD5SESS" => Algorithm::Md5Sess,
+            b"SHA256" => Algorithm::Sha256,
+            b"SHA256SESS" => Algorithm::Sha256Sess,
+            b"SHA512256" => Algorithm::Sha512_256,
+            b"SHA512256SESS" => Algorithm::Sha512_256Sess,
             _ => return None,
         })
     }

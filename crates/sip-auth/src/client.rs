@@ -38,7 +38,7 @@ use crate::algorithm::Algorithm;
 use crate::basic;
 use crate::challenge::DigestChallenge;
 use crate::credentials::{CredentialsManager, Secret};
-use crate::digest::{DigestInput, Qop, SecretRef, compute_response, nc_hex, userhash};
+use crate::digest::{DigestInput, Qop, SecretRef, compute_response, nc_digits, userhash};
 use crate::error::AuthError;
 use crate::ha1_cache::Ha1Cache;
 use crate::hex::Hex;
@@ -134,7 +134,7 @@ pub struct AuthorizationValue {
 /// The authentication state of one request and its retries.
 #[derive(Clone, Debug, Default)]
 pub struct AuthSession {
-    answered: HashMap<String, String>,
+    answered: Vec<String>,
     stale_retries: u32,
 }
 
@@ -157,25 +157,58 @@ pub struct DigestClient {
 }
 
 fn check_quotable(s: &str, what: &'static str) -> Result<(), AuthError> {
-    if s.bytes().any(|b| b < 0x20 || b == 0x7f) {
+    if has_control(s.as_bytes()) {
         return Err(AuthError::Unwritable(what));
     }
     Ok(())
 }
 
-/// Appends `, name="value"` (or `name="value"` at the start of the list).
+/// Whether `s` holds a control byte (below 0x20, or DEL), eight bytes at a time.
+fn has_control(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = s.chunks_exact(8);
+    for c in &mut chunks {
+        let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        // Bytes below 0x20 (bytes >= 0x80 never match: their high bit is set in x),
+        // and bytes equal to 0x7f (zero after the xor).
+        let del = x ^ (ONES * 0x7f);
+        let hits = (x.wrapping_sub(ONES * 0x20) & !x) | (del.wrapping_sub(ONES) & !del);
+        if hits & HIGH != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| b < 0x20 || b == 0x7f)
+}
+
+/// Appends `, name="value"`, escaping `"` and `\`.
 fn push_quoted(out: &mut String, name: &str, value: &str) {
-    out.push_str(if out.ends_with("Digest") { " " } else { ", " });
+    out.push_str(", ");
+    push_quoted_param(out, name, value);
+}
+
+/// Appends `name="value"` with the value escaped as in [`push_quoted`].
+fn push_quoted_param(out: &mut String, name: &str, value: &str) {
     out.push_str(name);
     out.push_str("=\"");
     let mut rest = value;
-    while let Some(i) = memchr::memchr2(b'"', b'\\', rest.as_bytes()) {
+    while let Some(i) = sip_message::find_quote_or_backslash(rest.as_bytes()) {
         out.push_str(&rest[..i]);
         out.push('\\');
         out.push_str(&rest[i..i + 1]);
         rest = &rest[i + 1..];
     }
     out.push_str(rest);
+    out.push('"');
+}
+
+/// Appends `, name="value"` for a value known to need no escapes (hex digits, our
+/// own cnonce).
+fn push_quoted_plain(out: &mut String, name: &str, value: &str) {
+    out.push_str(", ");
+    out.push_str(name);
+    out.push_str("=\"");
+    out.push_str(value);
     out.push('"');
 }
 
@@ -232,8 +265,9 @@ impl DigestClient {
         creds: &CredentialsManager,
         rng: &mut dyn Random,
     ) -> Result<Vec<AuthorizationValue>, AuthError> {
-        // Gather the challenges per realm, keeping the server's order.
-        let mut realms: Vec<(String, HeaderName, Vec<Candidate>)> = Vec::new();
+        // Every challenge we can read, in the server's order, with the header that
+        // answers it.
+        let mut candidates: Vec<(HeaderName, Candidate)> = Vec::new();
         // Schemes we could not read; with the candidates they make the "offered" list
         // of an error, written only when there is one.
         let mut unreadable: Vec<String> = Vec::new();
@@ -246,30 +280,17 @@ impl DigestClient {
             let Ok(h) = h else {
                 continue;
             };
-            let cand = match Candidate::read(&h) {
-                Some(c) => c,
-                None => {
-                    unreadable.push(h.scheme().to_string());
-                    continue;
-                }
-            };
-            match realms
-                .iter_mut()
-                .find(|(r, n, _)| *r == cand.realm() && *n == answer)
-            {
-                Some((_, _, list)) => list.push(cand),
-                None => realms.push((cand.realm().to_string(), answer, vec![cand])),
+            match Candidate::read(&h) {
+                Some(c) => candidates.push((answer, c)),
+                None => unreadable.push(h.scheme().to_string()),
             }
         }
         let offered = || -> Vec<String> {
-            let mut all: Vec<String> = realms
-                .iter()
-                .flat_map(|(_, _, list)| list.iter().map(Candidate::label))
-                .collect();
+            let mut all: Vec<String> = candidates.iter().map(|(_, c)| c.label()).collect();
             all.extend(unreadable.iter().cloned());
             all
         };
-        if realms.is_empty() {
+        if candidates.is_empty() {
             return Err(if unreadable.is_empty() {
                 AuthError::NoChallenge
             } else {
@@ -278,12 +299,26 @@ impl DigestClient {
                 }
             });
         }
+        let same = |a: &(HeaderName, Candidate), b: &(HeaderName, Candidate)| {
+            a.0 == b.0 && a.1.realm() == b.1.realm()
+        };
         let mut out = Vec::new();
-        for (realm, header, candidates) in &realms {
-            let chosen = candidates.iter().find(|c| match c {
-                Candidate::Digest(d) => d.algorithm.is_some_and(|a| self.allowed(a)),
-                Candidate::Basic { .. } => self.policy.allow_basic && target.secure,
-            });
+        // One answer per realm (and header), at the realm's first challenge, choosing
+        // among that realm's challenges in the server's order.
+        for (i, first) in candidates.iter().enumerate() {
+            if candidates[..i].iter().any(|c| same(c, first)) {
+                continue;
+            }
+            let (header, _) = first;
+            let realm = first.1.realm();
+            let chosen = candidates[i..]
+                .iter()
+                .filter(|c| same(c, first))
+                .map(|(_, c)| c)
+                .find(|c| match c {
+                    Candidate::Digest(d) => d.algorithm.is_some_and(|a| self.allowed(a)),
+                    Candidate::Basic { .. } => self.policy.allow_basic && target.secure,
+                });
             let Some(chosen) = chosen else {
                 let offered = offered();
                 let only_md5 = offered.iter().all(|o| o.contains("MD5"));
@@ -298,10 +333,11 @@ impl DigestClient {
             // One answer per realm per request, unless the server says the nonce was
             // merely stale.
             let stale = matches!(chosen, Candidate::Digest(d) if d.stale);
-            if session.answered.contains_key(realm) {
+            let answered_before = session.answered.iter().any(|r| r == realm);
+            if answered_before {
                 if !stale || session.stale_retries >= self.policy.max_stale_retries {
                     return Err(AuthError::Rejected {
-                        realm: realm.clone(),
+                        realm: realm.to_string(),
                     });
                 }
                 session.stale_retries += 1;
@@ -309,7 +345,7 @@ impl DigestClient {
             let found = creds
                 .get(target.server, realm, target.user)
                 .ok_or_else(|| AuthError::NoCredentials {
-                    realm: realm.clone(),
+                    realm: realm.to_string(),
                 })?;
             let trusted = self
                 .policy
@@ -332,14 +368,12 @@ impl DigestClient {
                     }
                 },
             };
-            let nonce = match chosen {
-                Candidate::Digest(d) => d.nonce.clone(),
-                Candidate::Basic { .. } => String::new(),
-            };
-            session.answered.insert(realm.clone(), nonce);
+            if !answered_before {
+                session.answered.push(realm.to_string());
+            }
             out.push(AuthorizationValue {
                 header: *header,
-                realm: realm.clone(),
+                realm: realm.to_string(),
                 value,
             });
         }
@@ -456,13 +490,22 @@ impl Answer<'_> {
         } else {
             self.username
         };
-        let mut v = String::with_capacity(256);
-        v.push_str("Digest");
-        push_quoted(&mut v, "username", username);
+        // The value's length without escapes; a value needing escapes grows once.
+        let len = 140
+            + username.len()
+            + d.realm.len()
+            + d.nonce.len()
+            + target.uri.len()
+            + response.as_bytes().len()
+            + self.cnonce.map_or(0, str::len)
+            + d.opaque.as_ref().map_or(0, String::len);
+        let mut v = String::with_capacity(len);
+        v.push_str("Digest ");
+        push_quoted_param(&mut v, "username", username);
         push_quoted(&mut v, "realm", &d.realm);
         push_quoted(&mut v, "nonce", &d.nonce);
         push_quoted(&mut v, "uri", target.uri);
-        push_quoted(&mut v, "response", response.as_str());
+        push_quoted_plain(&mut v, "response", response.as_str());
         if d.algorithm_name.is_some() {
             v.push_str(", algorithm=");
             v.push_str(algorithm.as_str());
@@ -479,7 +522,7 @@ impl Answer<'_> {
             v.push_str(", qop=");
             v.push_str(q.as_str());
             v.push_str(", nc=");
-            v.push_str(&nc_hex(n));
+            v.extend(nc_digits(n).iter().map(|&b| char::from(b)));
         }
         if d.userhash {
             v.push_str(", userhash=true");
@@ -524,13 +567,31 @@ impl Candidate {
 
 #[cfg(test)]
 mod tests {
-    use super::push_quoted;
+    use super::{has_control, push_quoted, push_quoted_param};
 
     #[test]
     fn quoted_values_escape_quotes_and_backslashes() {
-        let mut v = String::from("Digest");
-        push_quoted(&mut v, "username", "plain");
+        let mut v = String::from("Digest ");
+        push_quoted_param(&mut v, "username", "plain");
         push_quoted(&mut v, "realm", r#"a"b\c""#);
         assert_eq!(v, r#"Digest username="plain", realm="a\"b\\c\"""#);
+    }
+
+    #[test]
+    fn control_bytes_found_at_every_position() {
+        // Every byte value at every position of values around the word size, among
+        // neighbours that sit next to the boundaries (0x20, 0x7e, 0x80, 0xff).
+        for n in 1..20 {
+            for at in 0..n {
+                for b in 0..=255u8 {
+                    let mut v: Vec<u8> = (0..n)
+                        .map(|k| [0x20, 0x7e, 0x80, 0xff, b'a'][k % 5])
+                        .collect();
+                    v[at] = b;
+                    let expected = v.iter().any(|&c| c < 0x20 || c == 0x7f);
+                    assert_eq!(has_control(&v), expected, "{v:?}");
+                }
+            }
+        }
     }
 }

@@ -173,12 +173,17 @@ impl CredentialsManager {
     /// Looks up credentials for the server we sent to, the realm challenged and our
     /// local user, in pyVoIP's order (server, then realm, then user; exact first).
     pub fn get(&self, server: &str, realm: &str, user: &str) -> Option<Found<'_>> {
-        let server = server.to_ascii_lowercase();
-        for s in [Some(server.as_str()), None] {
+        // Servers are stored lowercased; the one asked for is compared without case
+        // rather than lowercased into a new string on every lookup.
+        let same_server = |stored: Option<&str>, wanted: Option<&str>| match (stored, wanted) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        for s in [Some(server), None] {
             for r in [Some(realm), None] {
                 for u in [Some(user), None] {
                     let hit = self.entries.iter().find(|e| {
-                        e.server.as_deref() == s
+                        same_server(e.server.as_deref(), s)
                             && e.realm.as_deref() == r
                             && e.user.as_deref() == u
                     });

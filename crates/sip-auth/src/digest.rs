@@ -86,7 +86,7 @@ pub fn nc_hex(nc: u32) -> String {
 }
 
 /// The nonce count as eight lowercase hex digits, on the stack.
-fn nc_digits(nc: u32) -> [u8; 8] {
+pub(crate) fn nc_digits(nc: u32) -> [u8; 8] {
     let mut out = [0u8; 8];
     encode_into(&nc.to_be_bytes(), &mut out);
     out

@@ -21,23 +21,29 @@ pub trait Random {
     /// 16 characters carry about 82).
     fn token(&mut self, len: usize) -> String {
         const ALPHABET: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-        let mut raw = vec![0u8; len];
-        self.fill(&mut raw);
-        // 252 = 7 * 36: rejecting bytes at or above it keeps every character equally likely.
-        let mut out = String::with_capacity(len);
-        let mut i = 0;
+        // Random bytes `len` at a time (a stack buffer for the usual short tokens), as
+        // many rounds as the rejections need.
+        let mut stack = [0u8; 64];
+        let mut heap = Vec::new();
+        let raw: &mut [u8] = if len <= stack.len() {
+            &mut stack[..len]
+        } else {
+            heap.resize(len, 0);
+            &mut heap
+        };
+        let mut out = Vec::with_capacity(len);
         while out.len() < len {
-            if i == raw.len() {
-                self.fill(&mut raw);
-                i = 0;
-            }
-            let b = raw[i];
-            i += 1;
-            if b < 252 {
-                out.push(ALPHABET[usize::from(b % 36)] as char);
+            self.fill(raw);
+            for &b in raw.iter() {
+                // 252 = 7 * 36: rejecting bytes at or above it keeps every character
+                // equally likely.
+                if b < 252 && out.len() < len {
+                    out.push(ALPHABET[usize::from(b % 36)]);
+                }
             }
         }
-        out
+        // Every byte is from the ASCII alphabet.
+        String::from_utf8(out).unwrap_or_default()
     }
 }
 
