@@ -29,6 +29,18 @@ fn main() {
         t("md5 200B", 1_000_000, || {
             black_box(md5::Md5::digest(black_box(&d200)));
         });
+        let blocks = [[7u8; 128]; 2];
+        t("sha512 compress, 2 blocks one at a time", 1_000_000, || {
+            let mut st = [1u64; 8];
+            sha2::block_api::compress512(&mut st, black_box(&blocks[..1]));
+            sha2::block_api::compress512(&mut st, black_box(&blocks[1..]));
+            black_box(st);
+        });
+        t("sha512 compress, 2 blocks in one call", 1_000_000, || {
+            let mut st = [1u64; 8];
+            sha2::block_api::compress512(&mut st, black_box(&blocks[..]));
+            black_box(st);
+        });
         let ha1 = sip_auth::ha1_base(
             sip_auth::HashFamily::Sha512_256,
             "alice",

@@ -11,18 +11,18 @@ use crate::error::AuthError;
 
 /// What the server asked for, decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DigestChallenge {
-    /// The protection domain.
-    pub realm: String,
+pub struct DigestChallenge<'a> {
+    /// The protection domain (borrowed from the challenge unless it held escapes).
+    pub realm: Cow<'a, str>,
     /// The server nonce.
-    pub nonce: String,
+    pub nonce: Cow<'a, str>,
     /// The opaque value to echo.
-    pub opaque: Option<String>,
+    pub opaque: Option<Cow<'a, str>>,
     /// The algorithm; `None` when the server named one we do not support. A challenge
     /// that names none means MD5 (RFC 7616 §3.3).
     pub algorithm: Option<Algorithm>,
     /// The algorithm as the server wrote it, when it wrote one.
-    pub algorithm_name: Option<String>,
+    pub algorithm_name: Option<Cow<'a, str>>,
     /// The qop values offered that we know, in the server's order. Empty when the
     /// server offered no qop (an RFC 2069 challenge).
     pub qop: Vec<Qop>,
@@ -34,9 +34,9 @@ pub struct DigestChallenge {
     pub userhash: bool,
 }
 
-impl DigestChallenge {
+impl<'a> DigestChallenge<'a> {
     /// Decodes a Digest challenge; other schemes and malformed values are errors.
-    pub fn from_header(h: &AuthHeader<'_>) -> Result<DigestChallenge, AuthError> {
+    pub fn from_header(h: &AuthHeader<'a>) -> Result<DigestChallenge<'a>, AuthError> {
         if !h.is_digest() {
             return Err(AuthError::BadChallenge(format!(
                 "scheme {} is not Digest",
@@ -73,12 +73,8 @@ impl DigestChallenge {
                 *slot = Some(unquote(value));
             }
         }
-        let realm = realm
-            .ok_or_else(|| AuthError::BadChallenge("no realm".into()))?
-            .into_owned();
-        let nonce = nonce
-            .ok_or_else(|| AuthError::BadChallenge("no nonce".into()))?
-            .into_owned();
+        let realm = realm.ok_or_else(|| AuthError::BadChallenge("no realm".into()))?;
+        let nonce = nonce.ok_or_else(|| AuthError::BadChallenge("no nonce".into()))?;
         let algorithm = match &algorithm_name {
             Some(a) => Algorithm::parse(a),
             None => Some(Algorithm::Md5),
@@ -92,9 +88,9 @@ impl DigestChallenge {
         Ok(DigestChallenge {
             realm,
             nonce,
-            opaque: opaque.map(Cow::into_owned),
+            opaque,
             algorithm,
-            algorithm_name: algorithm_name.map(Cow::into_owned),
+            algorithm_name,
             qop,
             qop_offered: qop_raw.is_some(),
             stale: flag(stale),

@@ -29,6 +29,7 @@
 //! assert!(answers[0].value.contains("algorithm=SHA-256"));
 //! ```
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 
 use sip_message::headers::AuthHeader;
@@ -267,7 +268,7 @@ impl DigestClient {
     ) -> Result<Vec<AuthorizationValue>, AuthError> {
         // Every challenge we can read, in the server's order, with the header that
         // answers it.
-        let mut candidates: Vec<(HeaderName, Candidate)> = Vec::new();
+        let mut candidates: Vec<(HeaderName, Candidate<'_>)> = Vec::new();
         // Schemes we could not read; with the candidates they make the "offered" list
         // of an error, written only when there is one.
         let mut unreadable: Vec<String> = Vec::new();
@@ -299,7 +300,7 @@ impl DigestClient {
                 }
             });
         }
-        let same = |a: &(HeaderName, Candidate), b: &(HeaderName, Candidate)| {
+        let same = |a: &(HeaderName, Candidate<'_>), b: &(HeaderName, Candidate<'_>)| {
             a.0 == b.0 && a.1.realm() == b.1.realm()
         };
         let mut out = Vec::new();
@@ -383,7 +384,7 @@ impl DigestClient {
     /// The header value answering one Digest challenge.
     fn digest_value(
         &mut self,
-        d: &DigestChallenge,
+        d: &DigestChallenge<'_>,
         target: &RequestTarget<'_>,
         cred: &crate::credentials::Credential,
         rng: &mut dyn Random,
@@ -441,7 +442,7 @@ impl DigestClient {
 #[derive(Clone, Copy)]
 pub struct Answer<'a> {
     /// The challenge answered (realm, nonce, algorithm, opaque, userhash).
-    pub challenge: &'a DigestChallenge,
+    pub challenge: &'a DigestChallenge<'a>,
     /// The qop chosen; `None` for an RFC 2069 answer.
     pub qop: Option<Qop>,
     /// The plain user name.
@@ -464,8 +465,8 @@ impl Answer<'_> {
             .ok_or_else(|| AuthError::NoSupportedChallenge { offered: d.label() })?;
         for (v, what) in [
             (self.username, "user name"),
-            (d.realm.as_str(), "realm"),
-            (d.nonce.as_str(), "nonce"),
+            (&*d.realm, "realm"),
+            (&*d.nonce, "nonce"),
             (target.uri, "URI"),
         ] {
             check_quotable(v, what)?;
@@ -498,7 +499,7 @@ impl Answer<'_> {
             + target.uri.len()
             + response.as_bytes().len()
             + self.cnonce.map_or(0, str::len)
-            + d.opaque.as_ref().map_or(0, String::len);
+            + d.opaque.as_deref().map_or(0, str::len);
         let mut v = String::with_capacity(len);
         v.push_str("Digest ");
         push_quoted_param(&mut v, "username", username);
@@ -532,19 +533,19 @@ impl Answer<'_> {
 }
 
 /// A challenge we could answer.
-enum Candidate {
-    Digest(DigestChallenge),
-    Basic { realm: String },
+enum Candidate<'a> {
+    Digest(DigestChallenge<'a>),
+    Basic { realm: Cow<'a, str> },
 }
 
-impl Candidate {
-    fn read(h: &AuthHeader<'_>) -> Option<Candidate> {
+impl<'a> Candidate<'a> {
+    fn read(h: &AuthHeader<'a>) -> Option<Candidate<'a>> {
         if h.is_digest() {
             return DigestChallenge::from_header(h).ok().map(Candidate::Digest);
         }
         if h.scheme().eq_ignore_ascii_case("Basic") {
             return Some(Candidate::Basic {
-                realm: h.param("realm").map(|r| r.into_owned()).unwrap_or_default(),
+                realm: h.param("realm").unwrap_or_default(),
             });
         }
         None

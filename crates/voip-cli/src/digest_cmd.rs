@@ -132,13 +132,11 @@ pub(crate) fn run(args: &DigestArgs) -> ExitCode {
             }
         }
         None => DigestChallenge {
-            realm: args.realm.clone().unwrap_or_default(),
-            nonce: args.nonce.clone().unwrap_or_default(),
-            opaque: args.opaque.clone(),
+            realm: args.realm.as_deref().unwrap_or_default().into(),
+            nonce: args.nonce.as_deref().unwrap_or_default().into(),
+            opaque: args.opaque.as_deref().map(Into::into),
             algorithm: Some(args.algorithm.map_or(Algorithm::Md5, Algorithm::from)),
-            algorithm_name: args
-                .algorithm
-                .map(|a| Algorithm::from(a).as_str().to_string()),
+            algorithm_name: args.algorithm.map(|a| Algorithm::from(a).as_str().into()),
             qop: Vec::new(),
             qop_offered: false,
             stale: false,
