@@ -42,7 +42,9 @@ pub(crate) static PARAMCHAR: [bool; 256] = table(b"-_.!~*'()[]/:&+$", true);
 /// `hname` / `hvalue` characters of URI headers (`%` checked apart).
 pub(crate) static HNV: [bool; 256] = table(b"-_.!~*'()[]/?:+$", true);
 /// Host name characters (liberal: underscore is accepted, as real networks use it).
-pub(crate) static HOSTNAME: [bool; 256] = table(b"-._", true);
+pub(crate) static HOSTNAME: [bool; 256] = table(HOSTNAME_EXTRAS, true);
+/// The characters of [`HOSTNAME`] besides letters and digits.
+const HOSTNAME_EXTRAS: &[u8] = b"-._";
 /// Characters of a generic parameter value that is not quoted: token plus host punctuation.
 pub(crate) static GEN_VALUE: [bool; 256] = table(b"-.!%*_+`'~:[]", true);
 /// Characters of an opaque absolute URI (RFC 3986 reserved + unreserved + `%`).
@@ -77,6 +79,26 @@ pub(crate) fn is_ascii(s: &[u8]) -> bool {
 /// `s[i..end]`, eight bytes at a time; returns `end` when there is none.
 #[inline]
 pub(crate) fn find_ctl(s: &[u8], i: usize, end: usize) -> usize {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    let i = {
+        let mut i = i;
+        // Sixteen bytes per round while they lie within `end`.
+        while let Some(c) = s.get(i..end).and_then(|r| r.first_chunk::<16>()) {
+            let m = sse2::ctl_mask(c);
+            if m != 0 {
+                return i + m.trailing_zeros() as usize;
+            }
+            i += 16;
+        }
+        i
+    };
+    find_ctl_words(s, i, end)
+}
+
+/// [`find_ctl`] eight bytes at a time: what other targets use, and the tail of a
+/// vectorised search.
+#[inline]
+fn find_ctl_words(s: &[u8], i: usize, end: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let hay = &s[i..end];
@@ -150,6 +172,80 @@ pub(crate) fn skip_lws(s: &[u8], mut pos: usize, end: usize) -> usize {
         }
     }
     pos
+}
+
+/// Skips host name characters ([`HOSTNAME`]).
+#[inline(always)]
+pub(crate) fn skip_hostname(s: &[u8], pos: usize, end: usize) -> usize {
+    skip_alnum_and(s, pos, end, &HOSTNAME, HOSTNAME_EXTRAS)
+}
+
+/// Skips a class made of letters, digits and `extras` (`class` is its table): sixteen
+/// bytes per round with SSE2 where the buffer has them (reading past `end` within
+/// `s` is harmless: the answer is capped at `end`), then the table.
+#[inline(always)]
+fn skip_alnum_and(s: &[u8], pos: usize, end: usize, class: &[bool; 256], extras: &[u8]) -> usize {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    let pos = {
+        let mut pos = pos;
+        while pos < end {
+            let Some(c) = s.get(pos..).and_then(|r| r.first_chunk::<16>()) else {
+                break;
+            };
+            let m = sse2::outside_alnum_and(c, extras);
+            if m != 0 {
+                return (pos + m.trailing_zeros() as usize).min(end);
+            }
+            pos += 16;
+        }
+        pos.min(end)
+    };
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    let _ = extras;
+    skip_class(s, pos, end, class)
+}
+
+/// SSE2 versions of the hottest scans (every x86_64 CPU has SSE2), through
+/// `safe_arch`'s safe wrappers of the intrinsics; other targets use the scalar code.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use safe_arch::{
+        bitand_m128i, bitor_m128i, cmp_eq_mask_i8_m128i, cmp_gt_mask_i8_m128i,
+        cmp_lt_mask_i8_m128i, load_unaligned_m128i, max_u8_m128i, move_mask_i8_m128i,
+        set_splat_i8_m128i,
+    };
+
+    /// Bit k set when byte k of the chunk is below 0x20.
+    #[inline(always)]
+    pub(super) fn ctl_mask(c: &[u8; 16]) -> u32 {
+        let v = load_unaligned_m128i(c);
+        let lim = set_splat_i8_m128i(0x1f);
+        // max(v, 0x1f) == 0x1f exactly when v <= 0x1f (unsigned).
+        move_mask_i8_m128i(cmp_eq_mask_i8_m128i(max_u8_m128i(v, lim), lim)) as u32
+    }
+
+    /// Bit k set when byte k of the chunk is neither a letter, nor a digit, nor one of
+    /// `extras`.
+    #[inline(always)]
+    pub(super) fn outside_alnum_and(c: &[u8; 16], extras: &[u8]) -> u32 {
+        let v = load_unaligned_m128i(c);
+        let splat = |b: u8| set_splat_i8_m128i(b as i8);
+        // Signed compares: bytes from 0x80 up are negative and fail every range.
+        let lower = bitor_m128i(v, splat(0x20));
+        let alpha = bitand_m128i(
+            cmp_gt_mask_i8_m128i(lower, splat(b'a' - 1)),
+            cmp_lt_mask_i8_m128i(lower, splat(b'z' + 1)),
+        );
+        let digit = bitand_m128i(
+            cmp_gt_mask_i8_m128i(v, splat(b'0' - 1)),
+            cmp_lt_mask_i8_m128i(v, splat(b'9' + 1)),
+        );
+        let mut ok = bitor_m128i(alpha, digit);
+        for &e in extras {
+            ok = bitor_m128i(ok, cmp_eq_mask_i8_m128i(v, splat(e)));
+        }
+        !(move_mask_i8_m128i(ok) as u32) & 0xffff
+    }
 }
 
 /// Skips characters of a class; returns the first position not in it.
@@ -450,6 +546,51 @@ mod tests {
         fn quote_or_backslash_search_on_any_bytes(v in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80)) {
             let expected = v.iter().position(|&b| b == b'"' || b == b'\\');
             proptest::prop_assert_eq!(find_quote_or_backslash(&v), expected);
+        }
+    }
+
+    proptest::proptest! {
+        /// The control-byte search and the host name scan (vectorised on x86_64) agree
+        /// with byte loops for any bytes, start and end; bytes past `end` never count.
+        #[test]
+        fn vectorised_scans_agree_with_byte_loops(
+            v in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::prelude::any::<u8>(),
+                    proptest::sample::select(&b"aZ09-._\r\n\t \x1f\x20\x7f\x80\xff/@:"[..]),
+                ],
+                0..70,
+            ),
+            a in 0usize..70,
+            b in 0usize..70,
+        ) {
+            let end = b.min(v.len());
+            let pos = a.min(end);
+            let ctl = v[pos..end].iter().position(|&c| c < 0x20).map_or(end, |k| pos + k);
+            proptest::prop_assert_eq!(find_ctl(&v, pos, end), ctl);
+            let host = v[pos..end].iter().position(|&c| !HOSTNAME[c as usize]).map_or(end, |k| pos + k);
+            proptest::prop_assert_eq!(skip_hostname(&v, pos, end), host);
+        }
+    }
+
+    #[test]
+    fn long_runs_end_where_the_byte_loop_ends() {
+        // Runs longer than a vector, ended by every byte value, cut by every `end`.
+        for n in 0..40 {
+            for stop in 0..=255u8 {
+                let mut v: Vec<u8> = (0..n).map(|k| b"ab-Z.9_x"[k % 8]).collect();
+                v.push(stop);
+                v.extend_from_slice(b"more.host.chars.after");
+                for end in [n / 2, n, n + 1, v.len()] {
+                    let host = v[..end]
+                        .iter()
+                        .position(|&c| !HOSTNAME[c as usize])
+                        .unwrap_or(end);
+                    assert_eq!(skip_hostname(&v, 0, end), host, "{v:?} {end}");
+                    let ctl = v[..end].iter().position(|&c| c < 0x20).unwrap_or(end);
+                    assert_eq!(find_ctl(&v, 0, end), ctl, "{v:?} {end}");
+                }
+            }
         }
     }
 

@@ -10,7 +10,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::error::{SyntaxError, SyntaxErrorKind};
-use crate::lex::{self, HNV, HOSTNAME, PASSWORD, SCHEME, URIC, USER};
+use crate::lex::{self, HNV, PASSWORD, SCHEME, URIC, USER};
 use crate::params::{Params, parse_uri_params};
 use crate::span::Span;
 
@@ -308,7 +308,7 @@ pub(crate) fn parse_host(
     if pos < end && s[pos] == b'[' {
         return parse_ipv6_reference(s, pos, end);
     }
-    let e = lex::skip_class(s, pos, end, &HOSTNAME);
+    let e = lex::skip_hostname(s, pos, end);
     if e == pos {
         return Err(SyntaxError::new(SyntaxErrorKind::BadHost, pos));
     }
