@@ -31,19 +31,22 @@ pub trait Random {
             heap.resize(len, 0);
             &mut heap
         };
-        let mut out = Vec::with_capacity(len);
-        while out.len() < len {
+        let mut out = String::with_capacity(len);
+        let mut missing = len;
+        while missing > 0 {
             self.fill(raw);
-            for &b in raw.iter() {
-                // 252 = 7 * 36: rejecting bytes at or above it keeps every character
-                // equally likely.
-                if b < 252 && out.len() < len {
-                    out.push(ALPHABET[usize::from(b % 36)]);
-                }
-            }
+            // 252 = 7 * 36: rejecting bytes at or above it keeps every character
+            // equally likely.
+            let chars = raw
+                .iter()
+                .filter(|&&b| b < 252)
+                .take(missing)
+                .map(|&b| char::from(ALPHABET[usize::from(b % 36)]));
+            let before = out.len();
+            out.extend(chars);
+            missing -= out.len() - before;
         }
-        // Every byte is from the ASCII alphabet.
-        String::from_utf8(out).unwrap_or_default()
+        out
     }
 }
 
