@@ -260,16 +260,14 @@ impl MessageParts {
             ),
             None => (ValueIter::rest_after(hs, 0, 0), &self.headers[..0]),
         };
-        first.into_iter().chain(
-            same_line
-                .chain(
-                    later
-                        .iter()
-                        .filter(move |e| e.name == name)
-                        .flat_map(move |e| ValueIter::<H>::new(hs, e.value.start(), e.value.end())),
-                )
-                .filter_map(Result::ok),
-        )
+        CachedList {
+            first,
+            same_line,
+            later: later.iter(),
+            current: None,
+            name,
+            base: hs,
+        }
     }
 
     /// Every Via value, top first (all were checked when the message was parsed).
@@ -587,5 +585,46 @@ impl From<Request> for Message {
 impl From<Response> for Message {
     fn from(r: Response) -> Message {
         Message::Response(r)
+    }
+}
+
+/// The iterator of `MessageParts::cached_list`: the first value from the cache, then
+/// the values after it on its line, then those of later lines with the same name
+/// (values that do not decode are skipped: the parse checked them all). A list whose
+/// parse counted one value stops after the first with two checks.
+struct CachedList<'a, H> {
+    first: Option<H>,
+    same_line: ValueIter<'a, H>,
+    later: std::slice::Iter<'a, HeaderEntry>,
+    /// The values of the later line being read.
+    current: Option<ValueIter<'a, H>>,
+    name: HeaderName,
+    base: &'a str,
+}
+
+impl<'a, H: TypedHeader<'a>> Iterator for CachedList<'a, H> {
+    type Item = H;
+
+    fn next(&mut self) -> Option<H> {
+        if let Some(h) = self.first.take() {
+            return Some(h);
+        }
+        loop {
+            if let Some(r) = self.same_line.next() {
+                match r {
+                    Ok(h) => return Some(h),
+                    Err(_) => continue,
+                }
+            }
+            if let Some(values) = &mut self.current {
+                match values.next() {
+                    Some(Ok(h)) => return Some(h),
+                    Some(Err(_)) => continue,
+                    None => self.current = None,
+                }
+            }
+            let e = self.later.find(|e| e.name == self.name)?;
+            self.current = Some(ValueIter::new(self.base, e.value.start(), e.value.end()));
+        }
     }
 }
