@@ -360,6 +360,27 @@ mod tests {
         assert!(Challenge::parse(&long).is_err());
     }
 
+    proptest::proptest! {
+        /// Any text made of the pieces of auth headers: whatever parses, its remembered
+        /// parameters are the ones a scan of its text finds.
+        #[test]
+        fn remembered_parameters_match_a_scan_on_any_text(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(&[
+                    "Digest", "Basic", " ", ",", ", ", "=", "\"", "\\", "realm", "nonce",
+                    "a", "b1", "\"x y\"", "\"\"", "\r\n ", "\t", "QWxh==", "-", ";",
+                ][..]),
+                0..40,
+            ),
+        ) {
+            let text: String = pieces.concat();
+            for h in Challenge::parse_list(&text).flatten() {
+                let got: Vec<_> = h.params().collect();
+                proptest::prop_assert_eq!(got, scanned(&h), "{:?}", text);
+            }
+        }
+    }
+
     #[test]
     fn several_challenges_on_one_line() {
         let v: Vec<_> = Challenge::parse_list(
