@@ -50,6 +50,9 @@ impl HashFamily {
     /// them, in practice) are joined on the stack and hashed in one call, which costs
     /// far less than feeding the hasher piece by piece.
     pub fn hash_colon(self, parts: &[&[u8]]) -> Hex {
+        /// Room after the input for the longest padding (SHA-512: a 0x80 byte, a
+        /// 16-byte length, and up to a block).
+        const PAD_ROOM: usize = 128;
         /// Joins the parts with colons into `buf`, which is long enough.
         fn join<'b>(buf: &'b mut [u8], parts: &[&[u8]]) -> &'b [u8] {
             let mut n = 0;
@@ -65,13 +68,17 @@ impl HashFamily {
         }
         let total: usize =
             parts.iter().map(|p| p.len()).sum::<usize>() + parts.len().saturating_sub(1);
-        // Two stack sizes: most inputs (HA1, HA2, most responses) fit the smaller one,
-        // which is cheaper to clear.
+        // Two stack sizes, each with room for the padding: most inputs (HA1, HA2, most
+        // responses) fit the smaller one, which is cheaper to clear.
         if total <= 256 {
-            return self.hash(&[join(&mut [0u8; 256], parts)]);
+            let mut buf = [0u8; 256 + PAD_ROOM];
+            let n = join(&mut buf, parts).len();
+            return self.hash_padded(&mut buf, n);
         }
         if total <= 512 {
-            return self.hash(&[join(&mut [0u8; 512], parts)]);
+            let mut buf = [0u8; 512 + PAD_ROOM];
+            let n = join(&mut buf, parts).len();
+            return self.hash_padded(&mut buf, n);
         }
         let mut joined: Vec<&[u8]> = Vec::with_capacity(2 * parts.len());
         for (i, p) in parts.iter().enumerate() {
@@ -82,6 +89,82 @@ impl HashFamily {
         }
         self.hash(&joined)
     }
+
+    /// The hash of `buf[..len]`, padded in place in `buf` (which has room for it) and
+    /// run through the hash crates' compression functions directly: for these short
+    /// inputs that costs less than their buffered `Digest` interface.
+    fn hash_padded(self, buf: &mut [u8], len: usize) -> Hex {
+        match self {
+            HashFamily::Md5 => {
+                let blocks = pad::<64>(buf, len, &((len as u64) * 8).to_le_bytes());
+                let mut state = one_shot::MD5_IV;
+                md5::block_api::compress(&mut state, blocks);
+                let mut out = [0u8; 16];
+                for (o, w) in out.chunks_exact_mut(4).zip(state) {
+                    o.copy_from_slice(&w.to_le_bytes());
+                }
+                Hex::encode(&out)
+            }
+            HashFamily::Sha256 => {
+                let blocks = pad::<64>(buf, len, &((len as u64) * 8).to_be_bytes());
+                let mut state = one_shot::SHA256_IV;
+                sha2::block_api::compress256(&mut state, blocks);
+                let mut out = [0u8; 32];
+                for (o, w) in out.chunks_exact_mut(4).zip(state) {
+                    o.copy_from_slice(&w.to_be_bytes());
+                }
+                Hex::encode(&out)
+            }
+            HashFamily::Sha512_256 => {
+                let blocks = pad::<128>(buf, len, &((len as u128) * 8).to_be_bytes());
+                let mut state = one_shot::SHA512_256_IV;
+                sha2::block_api::compress512(&mut state, blocks);
+                let mut out = [0u8; 32];
+                for (o, w) in out.chunks_exact_mut(8).zip(state) {
+                    o.copy_from_slice(&w.to_be_bytes());
+                }
+                Hex::encode(&out)
+            }
+        }
+    }
+}
+
+/// Merkle-Damgard padding of `buf[..len]` in place for blocks of `B` bytes: a 0x80
+/// byte, zeros, then `length` (the message length in bits, as the hash writes it) at
+/// the end of the last block. Returns the blocks; `buf` must have room (the callers'
+/// buffers keep 128 bytes spare).
+fn pad<'b, const B: usize>(buf: &'b mut [u8], len: usize, length: &[u8]) -> &'b [[u8; B]] {
+    let n = (len + 1 + length.len()).div_ceil(B) * B;
+    let area = &mut buf[..n];
+    area[len] = 0x80;
+    area[len + 1..n - length.len()].fill(0);
+    area[n - length.len()..].copy_from_slice(length);
+    area.as_chunks::<B>().0
+}
+
+/// The initial hash values (RFC 1321 §3.3; FIPS 180-4 §5.3.3 and §5.3.6.2).
+mod one_shot {
+    pub(super) const MD5_IV: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
+    pub(super) const SHA256_IV: [u32; 8] = [
+        0x6a09_e667,
+        0xbb67_ae85,
+        0x3c6e_f372,
+        0xa54f_f53a,
+        0x510e_527f,
+        0x9b05_688c,
+        0x1f83_d9ab,
+        0x5be0_cd19,
+    ];
+    pub(super) const SHA512_256_IV: [u64; 8] = [
+        0x2231_2194_fc2b_f72c,
+        0x9f55_5fa3_c84c_64c2,
+        0x2393_b86b_6f53_b151,
+        0x9638_7719_5940_eabd,
+        0x9628_3ee2_a88e_ffe3,
+        0xbe5e_1e25_5386_3992,
+        0x2b01_99fc_2c85_b8aa,
+        0x0eb7_2ddc_81c5_2ca2,
+    ];
 }
 
 /// A digest algorithm.
@@ -196,6 +279,32 @@ mod tests {
         assert_eq!(Algorithm::parse("AKAv1-MD5"), None);
         for a in Algorithm::ALL {
             assert_eq!(Algorithm::parse(a.as_str()), Some(a));
+        }
+    }
+
+    #[test]
+    fn padded_one_shot_hashes_match_the_digest_interface() {
+        // Every input length the stack buffers take, around every block boundary, as one
+        // part and split into colon-joined parts.
+        let data: Vec<u8> = (0..600u32).map(|i| (i * 131 + 7) as u8).collect();
+        for len in 0..=520 {
+            let input = &data[..len];
+            let expect = |f: HashFamily| -> String {
+                match f {
+                    HashFamily::Md5 => Hex::encode(&Md5::digest(input)).to_string(),
+                    HashFamily::Sha256 => Hex::encode(&Sha256::digest(input)).to_string(),
+                    HashFamily::Sha512_256 => Hex::encode(&Sha512_256::digest(input)).to_string(),
+                }
+            };
+            for f in [HashFamily::Md5, HashFamily::Sha256, HashFamily::Sha512_256] {
+                assert_eq!(f.hash_colon(&[input]).as_str(), expect(f), "{f:?} {len}");
+            }
+            if let Some(cut) = input.iter().position(|&b| b == b':') {
+                let parts = [&input[..cut], &input[cut + 1..]];
+                for f in [HashFamily::Md5, HashFamily::Sha256, HashFamily::Sha512_256] {
+                    assert_eq!(f.hash_colon(&parts).as_str(), expect(f), "{f:?} {len}");
+                }
+            }
         }
     }
 
