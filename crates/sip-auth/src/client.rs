@@ -191,16 +191,9 @@ fn push_quoted(out: &mut String, name: &str, value: &str) {
 /// Appends `name="value"` with the value escaped as in [`push_quoted`].
 fn push_quoted_param(out: &mut String, name: &str, value: &str) {
     out.push_str(name);
-    out.push_str("=\"");
-    let mut rest = value;
-    while let Some(i) = sip_message::find_quote_or_backslash(rest.as_bytes()) {
-        out.push_str(&rest[..i]);
-        out.push('\\');
-        out.push_str(&rest[i..i + 1]);
-        rest = &rest[i + 1..];
-    }
-    out.push_str(rest);
-    out.push('"');
+    out.push('=');
+    // Writing into a `String` cannot fail.
+    let _ = sip_message::write_quoted(out, value);
 }
 
 /// Appends `, name="value"` for a value known to need no escapes (hex digits, our

@@ -124,9 +124,9 @@ fn find_ctl_words(s: &[u8], i: usize, end: usize) -> usize {
 /// Finds the first `"` or `\` in `s`, eight bytes at a time: the quoted strings of
 /// SIP (display names, digest parameters) are short, so this costs less than a
 /// vectorised search's set-up. Used to find the end of a quoted string and to tell
-/// whether a value needs escapes before it is quoted.
+/// where [`write_quoted`] must escape.
 #[inline]
-pub fn find_quote_or_backslash(s: &[u8]) -> Option<usize> {
+pub(crate) fn find_quote_or_backslash(s: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // Zero bytes of `v`; the lowest flagged byte is exact (a borrow only disturbs the
@@ -427,15 +427,18 @@ pub fn unquote(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Writes `s` as a quoted string, escaping `"` and `\`.
-pub(crate) fn write_quoted(f: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
+/// Writes `s` as a quoted string (RFC 3261 `quoted-string`), escaping `"` and `\`:
+/// the inverse of [`unquote`]. Runs without either byte are written whole.
+pub fn write_quoted(f: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
     f.write_char('"')?;
-    for c in s.chars() {
-        if c == '"' || c == '\\' {
-            f.write_char('\\')?;
-        }
-        f.write_char(c)?;
+    let mut rest = s;
+    while let Some(i) = find_quote_or_backslash(rest.as_bytes()) {
+        f.write_str(&rest[..i])?;
+        f.write_char('\\')?;
+        f.write_str(&rest[i..i + 1])?;
+        rest = &rest[i + 1..];
     }
+    f.write_str(rest)?;
     f.write_char('"')
 }
 

@@ -59,7 +59,7 @@ pub use builder::{IntoHeaderName, MessageBuilder};
 pub use error::{MessageKind, ParseError, ParseErrorKind, SyntaxError, SyntaxErrorKind};
 pub use framer::{FrameStatus, StreamFramer};
 pub use header_name::HeaderName;
-pub use lex::{find_quote_or_backslash, percent_decode, unquote};
+pub use lex::{percent_decode, unquote, write_quoted};
 pub use limits::Limits;
 pub use message::{HeaderField, Message, MessageParts, Request, Response};
 pub use method::{InvalidMethod, Method};
