@@ -2,9 +2,11 @@
 //! 0.4, ezk-sip-types 0.6 and httparse (the floor), in one run. Each benchmark does the
 //! whole corpus per iteration; per-message figures divide by the corpus size.
 //!
-//! After the criterion groups, prints a table of means per message and the line
+//! After the criterion groups, prints a table of times per message (criterion medians)
+//! and the line
 //! `parse ratios: rsip/ours=X ezk/ours=Y ours/httparse=Z allocs/msg=N`
-//! (parse + typed access; allocations counted by a counting global allocator).
+//! (parse + typed access; allocations counted by a counting global allocator), after a
+//! line of the same ratios measured with the parsers taking turns (see `interleaved`).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -125,8 +127,9 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-/// Mean time per iteration (ns) from criterion's saved estimates.
-fn mean_ns(group: &str, name: &str) -> Option<f64> {
+/// Median time per iteration (ns) from criterion's saved estimates: on a shared,
+/// noisy machine the median is not dragged by the slow samples the way the mean is.
+fn median_ns(group: &str, name: &str) -> Option<f64> {
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
@@ -136,7 +139,7 @@ fn mean_ns(group: &str, name: &str) -> Option<f64> {
         .join(name)
         .join("new/estimates.json");
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(p).ok()?).ok()?;
-    v["mean"]["point_estimate"].as_f64()
+    v["median"]["point_estimate"].as_f64()
 }
 
 fn allocs_per_msg() -> f64 {
@@ -152,12 +155,12 @@ fn report() {
     let n = corpus().len() as f64;
     println!();
     println!(
-        "{:<12} {:>12} {:>12} {:>12} {:>12}  (ns per message, mean over the corpus)",
+        "{:<12} {:>12} {:>12} {:>12} {:>12}  (ns per message: median pass over the corpus / its size)",
         "", "ours", "rsip", "ezk", "httparse"
     );
     for group in ["parse", "typed", "serialize"] {
         let cell = |name: &str| {
-            mean_ns(group, name).map_or_else(|| "-".to_string(), |v| format!("{:.0}", v / n))
+            median_ns(group, name).map_or_else(|| "-".to_string(), |v| format!("{:.0}", v / n))
         };
         println!(
             "{:<12} {:>12} {:>12} {:>12} {:>12}",
@@ -168,12 +171,13 @@ fn report() {
             cell("httparse")
         );
     }
+    interleaved();
     let allocs = allocs_per_msg();
     match (
-        mean_ns("typed", "ours"),
-        mean_ns("typed", "rsip"),
-        mean_ns("typed", "ezk"),
-        mean_ns("parse", "httparse"),
+        median_ns("typed", "ours"),
+        median_ns("typed", "rsip"),
+        median_ns("typed", "ezk"),
+        median_ns("parse", "httparse"),
     ) {
         (Some(o), Some(r), Some(e), Some(h)) => println!(
             "parse ratios: rsip/ours={:.1} ezk/ours={:.1} ours/httparse={:.2} allocs/msg={}",
@@ -186,6 +190,52 @@ fn report() {
             "parse ratios: unavailable (run every benchmark of the groups parse and typed)"
         ),
     }
+}
+
+/// A cross-check of the ratios that does not depend on when each criterion benchmark
+/// ran: the four parsers take turns, round after round, and each gets the median of its
+/// rounds. Bounded: 101 rounds of a few milliseconds.
+fn interleaved() {
+    const ROUNDS: usize = 101;
+    // Passes over the corpus per round, so that each turn lasts about a millisecond.
+    const PASSES: [usize; 4] = [100, 10, 10, 400];
+    let corpus = corpus();
+    let mut times: [Vec<f64>; 4] = Default::default();
+    for _ in 0..ROUNDS {
+        for (k, t) in times.iter_mut().enumerate() {
+            let start = std::time::Instant::now();
+            for _ in 0..PASSES[k] {
+                for s in &corpus {
+                    match k {
+                        0 => {
+                            black_box(ours::parse_typed(black_box(&s.raw)));
+                        }
+                        1 => {
+                            black_box(rsip_side::parse_typed(black_box(&s.raw)));
+                        }
+                        2 => {
+                            black_box(ezk_side::parse_typed(black_box(&s.raw)));
+                        }
+                        _ => {
+                            black_box(httparse_headers(black_box(&s.header_block)));
+                        }
+                    }
+                }
+            }
+            let per_msg = start.elapsed().as_nanos() as f64 / (PASSES[k] * corpus.len()) as f64;
+            t.push(per_msg);
+        }
+    }
+    let [o, r, e, h] = times.map(|mut t| {
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
+    });
+    println!(
+        "interleaved, median of {ROUNDS} rounds (ns per message): typed ours={o:.0} rsip={r:.0} ezk={e:.0}, httparse={h:.0}; rsip/ours={:.1} ezk/ours={:.1} ours/httparse={:.2}",
+        r / o,
+        e / o,
+        o / h
+    );
 }
 
 fn main() {
