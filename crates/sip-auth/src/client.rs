@@ -32,6 +32,8 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 
+use smallvec::SmallVec;
+
 use sip_message::headers::AuthHeader;
 use sip_message::{HeaderName, Random, Response};
 
@@ -135,8 +137,37 @@ pub struct AuthorizationValue {
 /// The authentication state of one request and its retries.
 #[derive(Clone, Debug, Default)]
 pub struct AuthSession {
-    answered: Vec<String>,
+    answered: RealmSet,
     stale_retries: u32,
+}
+
+/// The realms a request has answered, in one buffer: each as its length (four bytes)
+/// and its text, so that one allocation serves every realm.
+#[derive(Clone, Debug, Default)]
+struct RealmSet {
+    bytes: Vec<u8>,
+}
+
+impl RealmSet {
+    fn contains(&self, realm: &str) -> bool {
+        let mut rest = &self.bytes[..];
+        while let Some((len, tail)) = rest.split_first_chunk::<4>() {
+            let len = u32::from_le_bytes(*len) as usize;
+            let (text, after) = tail.split_at(len.min(tail.len()));
+            if text == realm.as_bytes() {
+                return true;
+            }
+            rest = after;
+        }
+        false
+    }
+
+    fn insert(&mut self, realm: &str) {
+        // Realms come from header values, far below 4 GiB.
+        let len = u32::try_from(realm.len()).unwrap_or(u32::MAX);
+        self.bytes.extend_from_slice(&len.to_le_bytes());
+        self.bytes.extend_from_slice(realm.as_bytes());
+    }
 }
 
 impl AuthSession {
@@ -261,7 +292,7 @@ impl DigestClient {
     ) -> Result<Vec<AuthorizationValue>, AuthError> {
         // Every challenge we can read, in the server's order, with the header that
         // answers it.
-        let mut candidates: Vec<(HeaderName, Candidate<'_>)> = Vec::new();
+        let mut candidates: SmallVec<[(HeaderName, Candidate<'_>); 4]> = SmallVec::new();
         // Schemes we could not read; with the candidates they make the "offered" list
         // of an error, written only when there is one.
         let mut unreadable: Vec<String> = Vec::new();
@@ -327,7 +358,7 @@ impl DigestClient {
             // One answer per realm per request, unless the server says the nonce was
             // merely stale.
             let stale = matches!(chosen, Candidate::Digest(d) if d.stale);
-            let answered_before = session.answered.iter().any(|r| r == realm);
+            let answered_before = session.answered.contains(realm);
             if answered_before {
                 if !stale || session.stale_retries >= self.policy.max_stale_retries {
                     return Err(AuthError::Rejected {
@@ -363,7 +394,7 @@ impl DigestClient {
                 },
             };
             if !answered_before {
-                session.answered.push(realm.to_string());
+                session.answered.insert(realm);
             }
             out.push(AuthorizationValue {
                 header: *header,
@@ -400,7 +431,9 @@ impl DigestClient {
         };
         // A cnonce is needed with qop and with -sess (RFC 2617 has -sess use it even
         // without qop).
-        let cnonce = (qop.is_some() || algorithm.is_sess()).then(|| rng.token(24));
+        let mut cnonce_buf = [0u8; 24];
+        let cnonce =
+            (qop.is_some() || algorithm.is_sess()).then(|| rng.fill_token(&mut cnonce_buf));
         let nc = qop.map(|_| self.next_nc(&d.realm, &d.nonce));
         let secret = match &cred.secret {
             // HA1 does not depend on the nonce: computed once per user and realm.
@@ -422,7 +455,7 @@ impl DigestClient {
             qop,
             username: &cred.username,
             secret,
-            cnonce: cnonce.as_deref(),
+            cnonce,
             nc,
         };
         answer.authorization(target).map(|(_, v)| v)
@@ -561,7 +594,20 @@ impl<'a> Candidate<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::{has_control, push_quoted, push_quoted_param};
+    use super::{RealmSet, has_control, push_quoted, push_quoted_param};
+
+    #[test]
+    fn realm_sets_hold_exact_realms() {
+        let mut set = RealmSet::default();
+        assert!(!set.contains(""));
+        for realm in ["a", "ab", "", "x\0y", "pbx.example.com"] {
+            set.insert(realm);
+            assert!(set.contains(realm), "{realm:?}");
+        }
+        for other in ["b", "abc", "x", "y", "\0", "pbx.example.co", "A"] {
+            assert!(!set.contains(other), "{other:?}");
+        }
+    }
 
     #[test]
     fn quoted_values_escape_quotes_and_backslashes() {

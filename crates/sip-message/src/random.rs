@@ -20,35 +20,62 @@ pub trait Random {
     /// Call-IDs and cnonces (RFC 3261 §19.3 asks for at least 32 bits of randomness;
     /// 16 characters carry about 82).
     fn token(&mut self, len: usize) -> String {
-        const ALPHABET: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-        // Random bytes `len` at a time (a stack buffer for the usual short tokens), as
-        // many rounds as the rejections need.
-        let mut stack = [0u8; 64];
-        let mut heap = Vec::new();
-        let raw: &mut [u8] = if len <= stack.len() {
-            &mut stack[..len]
-        } else {
-            heap.resize(len, 0);
-            &mut heap
-        };
+        if len <= TOKEN_ROUND {
+            let mut buf = [0u8; TOKEN_ROUND];
+            return self.fill_token(&mut buf[..len]).to_owned();
+        }
+        // Longer tokens: random bytes `len` at a time, as many rounds as the
+        // rejections need, exactly as `fill_token` does for short ones.
+        let mut raw = vec![0u8; len];
         let mut out = String::with_capacity(len);
         let mut missing = len;
         while missing > 0 {
-            self.fill(raw);
-            // 252 = 7 * 36: rejecting bytes at or above it keeps every character
-            // equally likely.
+            self.fill(&mut raw);
             let chars = raw
                 .iter()
-                .filter(|&&b| b < 252)
+                .filter(|&&b| b < TOKEN_LIMIT)
                 .take(missing)
-                .map(|&b| char::from(ALPHABET[usize::from(b % 36)]));
+                .map(|&b| char::from(TOKEN_ALPHABET[usize::from(b % 36)]));
             let before = out.len();
             out.extend(chars);
             missing -= out.len() - before;
         }
         out
     }
+
+    /// [`Random::token`] written into `out` (its length is the token's), without
+    /// allocating: the same characters for the same random bytes. Tokens longer than
+    /// 64 characters are written a round of 64 random bytes at a time.
+    fn fill_token<'b>(&mut self, out: &'b mut [u8]) -> &'b str {
+        let mut raw = [0u8; TOKEN_ROUND];
+        for part in out.chunks_mut(TOKEN_ROUND) {
+            let raw = &mut raw[..part.len()];
+            let mut filled = 0;
+            while filled < part.len() {
+                self.fill(raw);
+                for &b in raw.iter() {
+                    if filled == part.len() {
+                        break;
+                    }
+                    if b < TOKEN_LIMIT {
+                        part[filled] = TOKEN_ALPHABET[usize::from(b % 36)];
+                        filled += 1;
+                    }
+                }
+            }
+        }
+        // Every byte written is from the alphabet, so this is always the token.
+        std::str::from_utf8(out).unwrap_or_default()
+    }
 }
+
+/// The characters of tokens.
+const TOKEN_ALPHABET: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+/// Random bytes at or above this are rejected: 252 = 7 * 36 keeps every character
+/// equally likely.
+const TOKEN_LIMIT: u8 = 252;
+/// The longest token made from one stack buffer of random bytes per round.
+const TOKEN_ROUND: usize = 64;
 
 /// The operating system's CSPRNG (`getrandom`).
 #[derive(Clone, Copy, Debug, Default)]
@@ -123,5 +150,37 @@ mod tests {
                 .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
         );
         assert_ne!(OsRandom.token(16), OsRandom.token(16));
+    }
+
+    /// The token as the byte-by-byte definition makes it: `len` random bytes a round,
+    /// the first still missing ones below 252 kept, each mapped into the alphabet.
+    fn reference_token(r: &mut impl Random, len: usize) -> String {
+        let mut raw = vec![0u8; len];
+        let mut out = String::new();
+        while out.len() < len {
+            r.fill(&mut raw);
+            for &b in &raw {
+                if b < 252 && out.len() < len {
+                    out.push(char::from(TOKEN_ALPHABET[usize::from(b % 36)]));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn tokens_follow_the_definition_at_every_length() {
+        // Seeds and lengths enough to meet rejected bytes (about one in 64).
+        for seed in 0..200 {
+            for len in [1, 7, 16, 24, 32, 63, 64, 65, 100, 130] {
+                let expected = reference_token(&mut SeededRandom::new(seed), len);
+                assert_eq!(SeededRandom::new(seed).token(len), expected, "{seed} {len}");
+                if len <= 64 {
+                    let mut buf = vec![0u8; len];
+                    let mut r = SeededRandom::new(seed);
+                    assert_eq!(r.fill_token(&mut buf), expected, "{seed} {len}");
+                }
+            }
+        }
     }
 }
