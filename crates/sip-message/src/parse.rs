@@ -134,15 +134,17 @@ pub(crate) fn parse_message(
     };
     let hs: &str = &head;
     core.lossy = lossy;
-    core.cseq_method = Method::from_head(&head, core.cseq_method_span.of(hs));
+    let cseq_text = core.cseq_method_span.of(hs);
 
     match scan.start_line {
         StartLine::Response { status, reason } => {
+            core.cseq_method = Method::from_head(&head, cseq_text);
             let parts = MessageParts::new(head, body, scan.headers, core);
             Ok(Message::Response(Response::new(status, reason, parts)))
         }
         StartLine::Request { method, uri } => {
-            let method = Method::from_head(&head, method.of(hs));
+            let method_text = method.of(hs);
+            let method = Method::from_head(&head, method_text);
             let uri_data = parse_uri(hs.as_bytes(), uri.start(), uri.end())
                 .map_err(|e| fail(ParseErrorKind::BadRequestUri(e), e.offset))?;
             if uri_data.scheme == Scheme::Other {
@@ -151,7 +153,8 @@ pub(crate) fn parse_message(
             if let Some(h) = uri_data.headers {
                 return Err(fail(ParseErrorKind::HeadersInRequestUri, h.start()));
             }
-            if core.cseq_method != method {
+            // Methods are equal exactly when their texts are (case-sensitively).
+            if cseq_text != method_text {
                 let is_ext = method.is_extension();
                 return Err(fail(
                     ParseErrorKind::CSeqMethodMismatch,
@@ -159,6 +162,7 @@ pub(crate) fn parse_message(
                 )
                 .with_extension_method(is_ext));
             }
+            core.cseq_method = method.clone();
             let parts = MessageParts::new(head, body, scan.headers, core);
             Ok(Message::Request(Request::new(method, uri_data, parts)))
         }
@@ -370,13 +374,21 @@ fn is_sip20(v: &[u8]) -> bool {
 
 fn request_line(s: &[u8], end: usize) -> Result<StartLine, ScanError> {
     let line = &s[..end];
-    let sp1 = memchr::memchr(b' ', line).ok_or((ParseErrorKind::BadRequestLine, end))?;
-    if sp1 == 0 {
-        return Err((ParseErrorKind::BadRequestLine, 0));
-    }
-    if let Some(bad) = line[..sp1].iter().position(|&b| !TOKEN[b as usize]) {
-        return Err((ParseErrorKind::BadMethod, bad));
-    }
+    // The method is a token ending at the first space; anything else is sorted out by
+    // the slower path below, which names the error.
+    let sp1 = match lex::skip_class(line, 0, end, &TOKEN) {
+        t if t > 0 && t < end && line[t] == b' ' => t,
+        _ => {
+            let sp1 = memchr::memchr(b' ', line).ok_or((ParseErrorKind::BadRequestLine, end))?;
+            if sp1 == 0 {
+                return Err((ParseErrorKind::BadRequestLine, 0));
+            }
+            if let Some(bad) = line[..sp1].iter().position(|&b| !TOKEN[b as usize]) {
+                return Err((ParseErrorKind::BadMethod, bad));
+            }
+            sp1
+        }
+    };
     let u = sp1 + 1;
     let sp2 = memchr::memchr(b' ', &line[u..])
         .map(|o| u + o)
@@ -396,10 +408,16 @@ fn request_line(s: &[u8], end: usize) -> Result<StartLine, ScanError> {
 
 fn status_line(s: &[u8], end: usize) -> Result<StartLine, ScanError> {
     let line = &s[..end];
-    let sp1 = memchr::memchr(b' ', line).ok_or((ParseErrorKind::BadStatusLine, end))?;
-    if !is_sip20(&line[..sp1]) {
-        return Err(version_error(&line[..sp1], 0));
-    }
+    // `SIP/2.0 ` is the usual start; anything else is looked at more slowly.
+    let sp1 = if line.len() > 7 && line[7] == b' ' && is_sip20(&line[..7]) {
+        7
+    } else {
+        let sp1 = memchr::memchr(b' ', line).ok_or((ParseErrorKind::BadStatusLine, end))?;
+        if !is_sip20(&line[..sp1]) {
+            return Err(version_error(&line[..sp1], 0));
+        }
+        sp1
+    };
     let c = sp1 + 1;
     let digits = line[c..].iter().take_while(|b| b.is_ascii_digit()).count();
     let after = c + digits;
