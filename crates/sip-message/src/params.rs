@@ -173,6 +173,14 @@ pub(crate) fn parse_header_params(
     Ok((span, last))
 }
 
+/// A parameter value as the fast parameter parser hands it over: where it is, and
+/// whether it is a token (the rest of [`GEN_VALUE`] being `:`, `[` and `]`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ParamValue {
+    pub(crate) span: Span,
+    pub(crate) is_token: bool,
+}
+
 /// The fast form of [`parse_header_params`] for the fast paths of Via and name-addr:
 /// parameters with no white space around `;` and `=` and no quoted values. `each` gets
 /// every name and value and says whether the parameter is acceptable. `None` when
@@ -183,7 +191,7 @@ pub(crate) fn parse_header_params_fast(
     s: &[u8],
     pos: usize,
     end: usize,
-    mut each: impl FnMut(&[u8], Option<Span>) -> bool,
+    mut each: impl FnMut(&[u8], Option<ParamValue>) -> bool,
 ) -> Option<(Span, usize)> {
     // Reads past `end` as NUL, which no branch below accepts as part of anything.
     let at = |i: usize| if i < end { s[i] } else { 0 };
@@ -209,11 +217,21 @@ pub(crate) fn parse_header_params_fast(
                 if at(v) == b'"' || lex::is_lws_byte(at(v)) {
                     return None;
                 }
-                let ve = lex::skip_class(s, v, end, &GEN_VALUE);
+                // Token characters first: most values are tokens, and the callback
+                // learns whether this one is without scanning it again.
+                let te = lex::skip_class(s, v, end, &TOKEN);
+                let ve = if matches!(at(te), b':' | b'[' | b']') {
+                    lex::skip_class(s, te, end, &GEN_VALUE)
+                } else {
+                    te
+                };
                 if ve == v {
                     return None;
                 }
-                value = Some(Span::new(v, ve));
+                value = Some(ParamValue {
+                    span: Span::new(v, ve),
+                    is_token: ve == te,
+                });
                 p = ve;
             }
             b if lex::is_lws_byte(b) => return None,

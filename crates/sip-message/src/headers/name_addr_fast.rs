@@ -135,7 +135,7 @@ pub(crate) fn parse_name_addr_fast(
     let (params, p) = parse_header_params_fast(s, pe + 1, end, |name, value| {
         if lex::eq_ic(name, b"tag") {
             // The general parser requires a value for a tag.
-            tag = value;
+            tag = value.map(|v| v.span);
             return value.is_some();
         }
         true

@@ -273,12 +273,12 @@ fn parse_via_fast(s: &[u8], start: usize, end: usize) -> Option<(ViaData, usize)
     d.sent_by = Span::new(h, q);
     let mut branch = None;
     let (params, p) = parse_header_params_fast(s, q, end, |name, value| {
-        let text = value.map(|v| &s[v.start()..v.end()]);
+        let text = value.map(|v| &s[v.span.start()..v.span.end()]);
         // The checks of the general parser's parameter callback.
         match name.len() {
             6 if lex::eq_ic(name, b"branch") => match value {
-                Some(v) if lex::skip_class(s, v.start(), v.end(), &lex::TOKEN) == v.end() => {
-                    branch = Some(v);
+                Some(v) if v.is_token => {
+                    branch = Some(v.span);
                     true
                 }
                 _ => false,
