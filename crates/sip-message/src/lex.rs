@@ -364,6 +364,23 @@ pub(crate) fn parse_u64(s: &[u8]) -> Option<u64> {
     Some(v)
 }
 
+/// Reads the run of ASCII digits at `s[pos..end]` in one pass: its value (saturating
+/// at `u64::MAX`, so an overflow shows as a value above any limit a caller checks) and
+/// where it ends.
+#[inline]
+pub(crate) fn digits(s: &[u8], mut pos: usize, end: usize) -> (u64, usize) {
+    let mut v: u64 = 0;
+    while let Some(&b) = s[..end].get(pos) {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        v = v.saturating_mul(10).saturating_add(u64::from(d));
+        pos += 1;
+    }
+    (v, pos)
+}
+
 /// Parses ASCII decimal digits into a `u32` (leading zeros allowed), refusing overflow.
 #[inline]
 pub(crate) fn parse_u32(s: &[u8]) -> Option<u32> {
@@ -610,6 +627,22 @@ mod tests {
             assert_eq!(find_ctl(&v, 0, v.len()), n);
             assert_eq!(find_ctl(&v, 0, n), n);
         }
+    }
+
+    #[test]
+    fn digit_runs() {
+        assert_eq!(digits(b"123 ", 0, 4), (123, 3));
+        assert_eq!(digits(b"123", 0, 2), (12, 2));
+        assert_eq!(digits(b"x1", 0, 2), (0, 0));
+        assert_eq!(digits(b"a007b", 1, 5), (7, 4));
+        assert_eq!(digits(b"4294967296", 0, 10), (4_294_967_296, 10));
+        // Overflow saturates, above every limit a caller checks.
+        assert_eq!(digits(b"99999999999999999999999", 0, 23).0, u64::MAX);
+        assert_eq!(digits(b"18446744073709551616", 0, 20).0, u64::MAX);
+        // Bytes next to the digits in ASCII are not digits.
+        assert_eq!(digits(b"/0:", 0, 3), (0, 0));
+        assert_eq!(digits(b"0/", 0, 2), (0, 1));
+        assert_eq!(digits(b"9:", 0, 2), (9, 1));
     }
 
     #[test]

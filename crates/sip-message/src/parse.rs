@@ -467,14 +467,14 @@ fn single<T>(
 }
 
 fn number(hb: &[u8], a: usize, b: usize, max: u64) -> Result<(u64, usize), SyntaxError> {
-    let e = a + hb[a..b].iter().take_while(|c| c.is_ascii_digit()).count();
+    let (v, e) = lex::digits(hb, a, b);
     if e == a {
         return Err(SyntaxError::expected("number", a));
     }
-    lex::parse_u64(&hb[a..e])
-        .filter(|v| *v <= max)
-        .map(|v| (v, e))
-        .ok_or(SyntaxError::new(SyntaxErrorKind::BadNumber, a))
+    if v > max {
+        return Err(SyntaxError::new(SyntaxErrorKind::BadNumber, a));
+    }
+    Ok((v, e))
 }
 
 /// Pass 3: decodes the essential headers.

@@ -18,13 +18,13 @@ pub struct CSeq {
 
 /// Parses `1*DIGIT` as a u32 at `pos`; returns it and the end.
 pub(crate) fn number_u32(s: &[u8], pos: usize, end: usize) -> Result<(u32, usize), SyntaxError> {
-    let e = lex::skip_class(s, pos, end, &DIGIT);
+    let (v, e) = lex::digits(s, pos, end);
     if e == pos {
         return Err(SyntaxError::expected("number", pos));
     }
-    lex::parse_u32(&s[pos..e])
+    u32::try_from(v)
         .map(|v| (v, e))
-        .ok_or(SyntaxError::new(SyntaxErrorKind::BadNumber, pos))
+        .map_err(|_| SyntaxError::new(SyntaxErrorKind::BadNumber, pos))
 }
 
 pub(crate) static DIGIT: [bool; 256] = {
