@@ -40,7 +40,6 @@ enum StartLine {
 
 struct Scan {
     start_line: StartLine,
-    headers: HeaderIndex,
     /// Offset (head-relative) just after the empty line.
     head_end: usize,
     folded: bool,
@@ -75,18 +74,21 @@ pub(crate) fn parse_message(
     let s = &all[start..];
     // Spans address at most MAX_HEAD bytes: a head that does not end within them is
     // too large, whatever the limits say.
-    let scan = scan(&s[..s.len().min(MAX_HEAD)], origin, limits).map_err(|(k, o)| {
-        if k == ParseErrorKind::UnterminatedHeaders && s.len() > MAX_HEAD {
-            fail(ParseErrorKind::TooLarge { limit: MAX_HEAD }, MAX_HEAD)
-        } else {
-            fail(k, o)
-        }
-    })?;
+    // The scan fills the header index in place rather than returning it to be moved.
+    let mut headers = HeaderIndex::new();
+    let scan =
+        scan(&s[..s.len().min(MAX_HEAD)], origin, limits, &mut headers).map_err(|(k, o)| {
+            if k == ParseErrorKind::UnterminatedHeaders && s.len() > MAX_HEAD {
+                fail(ParseErrorKind::TooLarge { limit: MAX_HEAD }, MAX_HEAD)
+            } else {
+                fail(k, o)
+            }
+        })?;
 
     // Pass 2: essential headers, decoded on the bytes (fold line breaks count as white
     // space, so the spans are the same as in the unfolded text).
     let hb = &all[start..start + scan.head_end];
-    let mut core = decode_core(hb, &scan.headers, limits).map_err(|(k, o)| fail(k, o))?;
+    let mut core = decode_core(hb, &headers, limits).map_err(|(k, o)| fail(k, o))?;
 
     // Body.
     let body_start = start + scan.head_end;
@@ -139,7 +141,7 @@ pub(crate) fn parse_message(
     match scan.start_line {
         StartLine::Response { status, reason } => {
             core.cseq_method = Method::from_head(&head, cseq_text);
-            let parts = MessageParts::new(head, body, scan.headers, core);
+            let parts = MessageParts::new(head, body, headers, core);
             Ok(Message::Response(Response::new(status, reason, parts)))
         }
         StartLine::Request { method, uri } => {
@@ -163,7 +165,7 @@ pub(crate) fn parse_message(
                 .with_extension_method(is_ext));
             }
             core.cseq_method = method.clone();
-            let parts = MessageParts::new(head, body, scan.headers, core);
+            let parts = MessageParts::new(head, body, headers, core);
             Ok(Message::Request(Request::new(method, uri_data, parts)))
         }
     }
@@ -211,7 +213,12 @@ fn repair(head: &[u8], lossy: &mut bool) -> ByteString {
 type ScanError = (ParseErrorKind, usize);
 
 /// Pass 1 over the bytes of the head (`s` starts at the start line).
-fn scan(s: &[u8], origin: MessageKind, limits: &Limits) -> Result<Scan, ScanError> {
+fn scan(
+    s: &[u8],
+    origin: MessageKind,
+    limits: &Limits,
+    headers: &mut HeaderIndex,
+) -> Result<Scan, ScanError> {
     let len = s.len();
     let lf = memchr::memchr(b'\n', s).ok_or((ParseErrorKind::UnterminatedHeaders, len))?;
     let line_end = if lf > 0 && s[lf - 1] == b'\r' {
@@ -235,7 +242,6 @@ fn scan(s: &[u8], origin: MessageKind, limits: &Limits) -> Result<Scan, ScanErro
     if pos < len && lex::is_wsp(s[pos]) {
         return Err((ParseErrorKind::FoldedStartLine, pos));
     }
-    let mut headers = HeaderIndex::new();
     let mut folded = false;
     loop {
         if pos >= len {
@@ -342,7 +348,6 @@ fn scan(s: &[u8], origin: MessageKind, limits: &Limits) -> Result<Scan, ScanErro
     }
     Ok(Scan {
         start_line,
-        headers,
         head_end: pos,
         folded,
     })
