@@ -95,6 +95,29 @@ pub(crate) fn find_ctl(s: &[u8], i: usize, end: usize) -> usize {
     find_ctl_words(s, i, end)
 }
 
+/// Where the colon after a header name at `pos` is, when it lies within the next
+/// sixteen bytes and nothing before it is white space or a control byte: the quick
+/// way to a header name, which the caller must still check (a known name is a token
+/// by construction). `None` sends the caller the long way.
+#[inline]
+pub(crate) fn name_colon(s: &[u8], pos: usize) -> Option<usize> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    {
+        let c = s.get(pos..)?.first_chunk::<16>()?;
+        let (colons, low) = sse2::colon_and_low_masks(c);
+        let k = colons.trailing_zeros();
+        if colons == 0 || low & ((1 << k) - 1) != 0 {
+            return None;
+        }
+        Some(pos + k as usize)
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    {
+        let _ = (s, pos);
+        None
+    }
+}
+
 /// [`find_ctl`] eight bytes at a time: what other targets use, and the tail of a
 /// vectorised search.
 #[inline]
@@ -222,6 +245,18 @@ mod sse2 {
         let lim = set_splat_i8_m128i(0x1f);
         // max(v, 0x1f) == 0x1f exactly when v <= 0x1f (unsigned).
         move_mask_i8_m128i(cmp_eq_mask_i8_m128i(max_u8_m128i(v, lim), lim)) as u32
+    }
+
+    /// Bit k of the first mask set when byte k of the chunk is `:`, of the second when
+    /// it is SP or below.
+    #[inline(always)]
+    pub(super) fn colon_and_low_masks(c: &[u8; 16]) -> (u32, u32) {
+        let v = load_unaligned_m128i(c);
+        let colons = move_mask_i8_m128i(cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b':' as i8)));
+        let lim = set_splat_i8_m128i(0x20);
+        // max(v, 0x20) == 0x20 exactly when v <= 0x20 (unsigned).
+        let low = move_mask_i8_m128i(cmp_eq_mask_i8_m128i(max_u8_m128i(v, lim), lim));
+        (colons as u32, low as u32)
     }
 
     /// Bit k set when byte k of the chunk is neither a letter, nor a digit, nor one of
@@ -590,6 +625,15 @@ mod tests {
             proptest::prop_assert_eq!(find_ctl(&v, pos, end), ctl);
             let host = v[pos..end].iter().position(|&c| !HOSTNAME[c as usize]).map_or(end, |k| pos + k);
             proptest::prop_assert_eq!(skip_hostname(&v, pos, end), host);
+            // The quick colon search: when it answers, it names the first colon within
+            // sixteen bytes with nothing at or below SP before it.
+            if let Some(colon) = name_colon(&v, pos) {
+                proptest::prop_assert!(colon < pos + 16 && v[colon] == b':');
+                proptest::prop_assert!(v[pos..colon].iter().all(|&c| c > b' ' && c != b':'));
+            } else if cfg!(all(target_arch = "x86_64", target_feature = "sse2")) && v.len() >= pos + 16 {
+                let first = v[pos..pos + 16].iter().position(|&c| c == b':' || c <= b' ');
+                proptest::prop_assert!(first.is_none_or(|k| v[pos + k] != b':'));
+            }
         }
     }
 

@@ -266,7 +266,18 @@ fn scan(
             _ => {}
         }
         let name_start = pos;
-        let name_end = lex::skip_class(s, pos, len, &TOKEN);
+        // The quick way: a known name right before its colon (a known name is a token).
+        let quick = lex::name_colon(s, pos).and_then(|colon| {
+            let name = HeaderName::from_token(&s[pos..colon]);
+            (name != HeaderName::Other).then_some((colon, name))
+        });
+        let (name_end, name) = match quick {
+            Some(found) => found,
+            None => {
+                let name_end = lex::skip_class(s, pos, len, &TOKEN);
+                (name_end, HeaderName::from_token(&s[name_start..name_end]))
+            }
+        };
         let mut p = name_end;
         while p < len && lex::is_wsp(s[p]) {
             p += 1;
@@ -341,7 +352,7 @@ fn scan(
             ));
         }
         headers.push(HeaderEntry {
-            name: HeaderName::from_token(&s[name_start..name_end]),
+            name,
             raw_name: Span::new(name_start, name_end),
             value,
         });

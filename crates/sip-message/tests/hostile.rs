@@ -306,3 +306,68 @@ fn nul_bytes_and_binary_everywhere() {
         raw[i] = saved;
     }
 }
+
+#[test]
+fn header_names_in_any_case_and_with_any_bad_byte() {
+    // Every known name the parse does not decode, as written, in lower and in upper
+    // case: read as that name. Each with one byte replaced by something that is not a
+    // token character: refused as a bad name, a line without a colon or a bare CR,
+    // whichever way the scan reached the name (short names within one vector, long
+    // ones past it).
+    let decoded = [
+        HeaderName::Via,
+        HeaderName::From,
+        HeaderName::To,
+        HeaderName::CallId,
+        HeaderName::CSeq,
+        HeaderName::MaxForwards,
+        HeaderName::ContentLength,
+        HeaderName::Contact,
+    ];
+    for &name in HeaderName::ALL.iter().filter(|n| !decoded.contains(n)) {
+        let canonical = name.as_str();
+        for written in [
+            canonical.to_string(),
+            canonical.to_ascii_lowercase(),
+            canonical.to_ascii_uppercase(),
+        ] {
+            let m = parse(request(&format!("{written}: x\r\n"))).unwrap();
+            let last = m.parts().headers().last().unwrap();
+            assert_eq!((last.name, last.raw_name), (name, written.as_str()));
+            for at in 0..written.len() {
+                for bad in [
+                    0u8, b'\t', 0x0d, b' ', b'@', b'(', b',', b'"', b'/', 0x80, 0xff,
+                ] {
+                    if at == 0 && (bad == b' ' || bad == b'\t') {
+                        // White space opening a line folds it into the one before.
+                        continue;
+                    }
+                    let mut line = written.clone().into_bytes();
+                    line[at] = bad;
+                    line.extend_from_slice(b": x\r\n");
+                    let mut text = request("").into_bytes();
+                    let cut = text.len() - 2;
+                    text.splice(cut..cut, line);
+                    match parse(text) {
+                        Err(e) => assert!(
+                            matches!(
+                                e.kind(),
+                                ParseErrorKind::BadHeaderName
+                                    | ParseErrorKind::MissingColon
+                                    | ParseErrorKind::BareCr
+                            ),
+                            "{written} {at} {bad:#x}: {e}"
+                        ),
+                        // White space before the colon is legal: a shorter name.
+                        Ok(m) => {
+                            assert!(bad == b' ' || bad == b'\t', "{written} {at} {bad:#x}");
+                            assert_eq!(at, written.len() - 1, "{written} {at}");
+                            let last = m.parts().headers().last().unwrap();
+                            assert_eq!(last.raw_name, &written[..at]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
