@@ -271,36 +271,41 @@ fn scan(
             let name = HeaderName::from_token(&s[pos..colon]);
             (name != HeaderName::Other).then_some((colon, name))
         });
-        let (name_end, name) = match quick {
-            Some(found) => found,
+        let (name_end, name, colon) = match quick {
+            Some((colon, name)) => (colon, name, colon),
             None => {
                 let name_end = lex::skip_class(s, pos, len, &TOKEN);
-                (name_end, HeaderName::from_token(&s[name_start..name_end]))
+                let mut p = name_end;
+                while p < len && lex::is_wsp(s[p]) {
+                    p += 1;
+                }
+                if p >= len {
+                    return Err((ParseErrorKind::UnterminatedHeaders, len));
+                }
+                if s[p] != b':' {
+                    // An empty name, or a name running straight into a byte that is
+                    // neither a token character nor white space (a control byte, say),
+                    // is a bad name; a name followed by anything else is a line
+                    // without a colon.
+                    let direct = p == name_end && s[p] != b'\r' && s[p] != b'\n';
+                    let kind = if name_end == name_start || direct {
+                        ParseErrorKind::BadHeaderName
+                    } else {
+                        ParseErrorKind::MissingColon
+                    };
+                    return Err((kind, p));
+                }
+                if name_end == name_start {
+                    return Err((ParseErrorKind::BadHeaderName, name_start));
+                }
+                (
+                    name_end,
+                    HeaderName::from_token(&s[name_start..name_end]),
+                    p,
+                )
             }
         };
-        let mut p = name_end;
-        while p < len && lex::is_wsp(s[p]) {
-            p += 1;
-        }
-        if p >= len {
-            return Err((ParseErrorKind::UnterminatedHeaders, len));
-        }
-        if s[p] != b':' {
-            // An empty name, or a name running straight into a byte that is neither a
-            // token character nor white space (a control byte, say), is a bad name;
-            // a name followed by anything else is a line without a colon.
-            let direct = p == name_end && s[p] != b'\r' && s[p] != b'\n';
-            let kind = if name_end == name_start || direct {
-                ParseErrorKind::BadHeaderName
-            } else {
-                ParseErrorKind::MissingColon
-            };
-            return Err((kind, p));
-        }
-        if name_end == name_start {
-            return Err((ParseErrorKind::BadHeaderName, name_start));
-        }
-        let value_start = p + 1;
+        let value_start = colon + 1;
         // Find the end of the logical line, following folded continuation lines. Control
         // bytes other than HTAB and the line break may appear only as quoted pairs.
         let mut q = value_start;
@@ -310,8 +315,9 @@ fn scan(
             if q >= len {
                 return Err((ParseErrorKind::UnterminatedHeaders, len));
             }
+            // CR LF, the usual end, looked at first.
             let (ce, nl) = match s[q] {
-                b'\r' if q + 1 < len && s[q + 1] == b'\n' => (q, q + 1),
+                _ if s.get(q..q + 2) == Some(b"\r\n") => (q, q + 1),
                 b'\r' if q + 1 >= len => return Err((ParseErrorKind::UnterminatedHeaders, len)),
                 b'\r' => return Err((ParseErrorKind::BareCr, q)),
                 b'\n' => (q, q),
