@@ -336,6 +336,42 @@ impl HeaderName {
         }
     }
 
+    /// [`HeaderName::from_token`] for a name of `n` bytes (none of them SP or below)
+    /// at the start of a 16-byte chunk, as the line scan has it in hand: the comparison
+    /// with the canonical name is one vector compare under a mask.
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    #[inline]
+    pub(crate) fn from_chunk(chunk: &[u8; 16], n: usize) -> HeaderName {
+        use safe_arch::{
+            bitor_m128i, cmp_eq_mask_i8_m128i, load_unaligned_m128i, move_mask_i8_m128i,
+            set_splat_i8_m128i,
+        };
+        // A name longer than the chunk is not in it: the caller never asks.
+        let Some(name) = chunk.get(..n) else {
+            return HeaderName::Other;
+        };
+        if n < 2 {
+            return HeaderName::from_token(name);
+        }
+        let slot = SLOTS[name_slot(name, NAME_MULT)];
+        if slot == 0 {
+            return HeaderName::Other;
+        }
+        let (canonical, header) = HeaderName::TABLE[slot as usize - 1];
+        let Some(lower) = LOWER[slot as usize - 1].first_chunk::<16>() else {
+            return HeaderName::Other;
+        };
+        // `| 0x20` as in `eq_canonical`; bytes past the name are masked off.
+        let folded = bitor_m128i(load_unaligned_m128i(chunk), set_splat_i8_m128i(0x20));
+        let same = move_mask_i8_m128i(cmp_eq_mask_i8_m128i(folded, load_unaligned_m128i(lower)));
+        let want = (1i32 << n) - 1;
+        if canonical.len() == n && same & want == want {
+            header
+        } else {
+            HeaderName::Other
+        }
+    }
+
     /// Whether two header name texts denote the same header (case, compact forms).
     pub fn same_name(a: &str, b: &str) -> bool {
         let (na, nb) = (
@@ -366,6 +402,48 @@ impl fmt::Display for HeaderName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The chunk lookup agrees with the slice lookup for every known name in several
+    /// cases, for every prefix of them, and for every one-byte change of them.
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    #[test]
+    fn chunk_lookup_agrees_with_the_slice_lookup() {
+        let check = |name: &[u8]| {
+            if name.len() > 15 || name.iter().any(|&b| b <= b' ') {
+                return;
+            }
+            let mut chunk = [b':'; 16];
+            chunk[..name.len()].copy_from_slice(name);
+            assert_eq!(
+                HeaderName::from_chunk(&chunk, name.len()),
+                HeaderName::from_bytes(name),
+                "{name:?}"
+            );
+        };
+        for &h in HeaderName::ALL {
+            let canonical = h.as_str();
+            for written in [
+                canonical.to_string(),
+                canonical.to_ascii_lowercase(),
+                canonical.to_ascii_uppercase(),
+            ] {
+                let w = written.as_bytes();
+                check(w);
+                for n in 0..w.len() {
+                    check(&w[..n]);
+                }
+                for at in 0..w.len() {
+                    for b in [
+                        b'!', b'-', b'0', b'A', b'z', b'^', b'~', 0x7f, 0x80, 0xc3, 0xff,
+                    ] {
+                        let mut v = w.to_vec();
+                        v[at] = b;
+                        check(&v);
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn every_compact_form() {

@@ -4,6 +4,7 @@
 //! they matched; they never allocate. Positions are `usize` offsets into the slice
 //! given, so the same scanner serves a whole message head and a lone header value.
 
+use crate::header_name::HeaderName;
 use crate::span::Span;
 
 const fn table(chars: &[u8], alnum: bool) -> [bool; 256] {
@@ -95,12 +96,12 @@ pub(crate) fn find_ctl(s: &[u8], i: usize, end: usize) -> usize {
     find_ctl_words(s, i, end)
 }
 
-/// Where the colon after a header name at `pos` is, when it lies within the next
-/// sixteen bytes and nothing before it is white space or a control byte: the quick
-/// way to a header name, which the caller must still check (a known name is a token
-/// by construction). `None` sends the caller the long way.
+/// The header name at `pos` the quick way: when its colon lies within the next
+/// sixteen bytes, nothing before it is white space or a control byte, and the name is
+/// one we know (which makes it a token), the name and where its colon is. `None`
+/// sends the caller the long way.
 #[inline]
-pub(crate) fn name_colon(s: &[u8], pos: usize) -> Option<usize> {
+pub(crate) fn known_name_colon(s: &[u8], pos: usize) -> Option<(usize, HeaderName)> {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     {
         let c = s.get(pos..)?.first_chunk::<16>()?;
@@ -109,7 +110,8 @@ pub(crate) fn name_colon(s: &[u8], pos: usize) -> Option<usize> {
         if colons == 0 || low & ((1 << k) - 1) != 0 {
             return None;
         }
-        Some(pos + k as usize)
+        let name = HeaderName::from_chunk(c, k as usize);
+        (name != HeaderName::Other).then_some((pos + k as usize, name))
     }
     #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
     {
@@ -627,12 +629,15 @@ mod tests {
             proptest::prop_assert_eq!(skip_hostname(&v, pos, end), host);
             // The quick colon search: when it answers, it names the first colon within
             // sixteen bytes with nothing at or below SP before it.
-            if let Some(colon) = name_colon(&v, pos) {
+            if let Some((colon, name)) = known_name_colon(&v, pos) {
                 proptest::prop_assert!(colon < pos + 16 && v[colon] == b':');
                 proptest::prop_assert!(v[pos..colon].iter().all(|&c| c > b' ' && c != b':'));
+                proptest::prop_assert_eq!(name, HeaderName::from_bytes(&v[pos..colon]));
             } else if cfg!(all(target_arch = "x86_64", target_feature = "sse2")) && v.len() >= pos + 16 {
                 let first = v[pos..pos + 16].iter().position(|&c| c == b':' || c <= b' ');
-                proptest::prop_assert!(first.is_none_or(|k| v[pos + k] != b':'));
+                if let Some(k) = first.filter(|&k| v[pos + k] == b':') {
+                    proptest::prop_assert_eq!(HeaderName::from_bytes(&v[pos..pos + k]), HeaderName::Other);
+                }
             }
         }
     }

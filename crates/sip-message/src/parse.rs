@@ -267,11 +267,7 @@ fn scan(
         }
         let name_start = pos;
         // The quick way: a known name right before its colon (a known name is a token).
-        let quick = lex::name_colon(s, pos).and_then(|colon| {
-            let name = HeaderName::from_token(&s[pos..colon]);
-            (name != HeaderName::Other).then_some((colon, name))
-        });
-        let (name_end, name, colon) = match quick {
+        let (name_end, name, colon) = match lex::known_name_colon(s, pos) {
             Some((colon, name)) => (colon, name, colon),
             None => {
                 let name_end = lex::skip_class(s, pos, len, &TOKEN);
