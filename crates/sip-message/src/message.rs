@@ -387,10 +387,13 @@ impl MessageParts {
 
 /// A SIP request.
 #[derive(Clone, Debug)]
+// The parts first in both kinds of message, so that reaching them from a `Message`
+// does not depend on which kind it is.
+#[repr(C)]
 pub struct Request {
+    parts: MessageParts,
     method: Method,
     uri: UriData,
-    parts: MessageParts,
 }
 
 impl Request {
@@ -439,10 +442,12 @@ impl Deref for Request {
 
 /// A SIP response.
 #[derive(Clone, Debug)]
+// The parts first, as in `Request`.
+#[repr(C)]
 pub struct Response {
+    parts: MessageParts,
     status: StatusCode,
     reason: Span,
-    parts: MessageParts,
 }
 
 impl Response {
