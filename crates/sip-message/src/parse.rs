@@ -141,8 +141,11 @@ pub(crate) fn parse_message(
     match scan.start_line {
         StartLine::Response { status, reason } => {
             core.cseq_method = Method::from_head(&head, cseq_text);
-            let parts = MessageParts::new(head, body, headers, core);
-            Ok(Message::Response(Response::new(status, reason, parts)))
+            Ok(Message::Response(Response::new(
+                status,
+                reason,
+                MessageParts::new(head, body, headers, core),
+            )))
         }
         StartLine::Request { method, uri } => {
             let method_text = method.of(hs);
@@ -165,8 +168,11 @@ pub(crate) fn parse_message(
                 .with_extension_method(is_ext));
             }
             core.cseq_method = method.clone();
-            let parts = MessageParts::new(head, body, headers, core);
-            Ok(Message::Request(Request::new(method, uri_data, parts)))
+            Ok(Message::Request(Request::new(
+                method,
+                uri_data,
+                MessageParts::new(head, body, headers, core),
+            )))
         }
     }
 }
