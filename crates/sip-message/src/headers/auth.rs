@@ -266,16 +266,30 @@ impl<'a> TypedHeader<'a> for AuthHeader<'a> {
         loop {
             last = value_end(s, v, end)?;
             all_kept = all_kept && spans.push(name, Span::new(v - q, last - q));
-            let c = lex::skip_lws(s, last, end);
-            if c >= end || s[c] != b',' {
-                break;
-            }
-            let mut n = lex::skip_lws(s, c + 1, end);
-            while n < end && s[n] == b',' {
-                n = lex::skip_lws(s, n + 1, end);
-            }
+            // Reads past `end` as NUL, which nothing below accepts.
+            let at = |i: usize| if i < end { s[i] } else { 0 };
+            // The usual separator, `, ` before a name, without the general loops.
+            let n = if at(last) == b',' && at(last + 1) == b' ' && lex::TOKEN[at(last + 2) as usize]
+            {
+                last + 2
+            } else {
+                let c = lex::skip_lws(s, last, end);
+                if c >= end || s[c] != b',' {
+                    break;
+                }
+                let mut n = lex::skip_lws(s, c + 1, end);
+                while n < end && s[n] == b',' {
+                    n = lex::skip_lws(s, n + 1, end);
+                }
+                n
+            };
             let next = lex::token(s, n, end).and_then(|ne2| {
-                let v2 = lex::sep(s, ne2, end, b'=')?;
+                // `=` right after the name, the usual way, or with white space around it.
+                let v2 = if at(ne2) == b'=' && !lex::is_lws_byte(at(ne2 + 1)) {
+                    ne2 + 1
+                } else {
+                    lex::sep(s, ne2, end, b'=')?
+                };
                 (v2 < end && (s[v2] == b'"' || lex::TOKEN[s[v2] as usize])).then_some((ne2, v2))
             });
             match next {
