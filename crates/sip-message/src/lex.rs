@@ -430,6 +430,19 @@ pub(crate) fn eq_ic(a: &[u8], b: &[u8]) -> bool {
     a.eq_ignore_ascii_case(b)
 }
 
+/// [`eq_ic`] for a token (no byte at or below SP) against a lowercase name of letters,
+/// digits, `-` and `.`: `| 0x20` lowercases the letters and cannot turn any other
+/// token character into one of those, so one OR per byte does.
+#[inline(always)]
+pub(crate) fn eq_token_ic(token: &[u8], lower: &[u8]) -> bool {
+    debug_assert!(
+        lower
+            .iter()
+            .all(|&b| b | 0x20 == b && b != b'_' && b > b' ')
+    );
+    token.len() == lower.len() && token.iter().zip(lower).all(|(&t, &l)| t | 0x20 == l)
+}
+
 /// Trims SP/HTAB/CR/LF at both ends of `s[start..end]`. The usual case (one space
 /// after a header colon, nothing at the end) is inlined; the rest is not.
 #[inline(always)]
@@ -675,6 +688,30 @@ mod tests {
             v.push(0);
             assert_eq!(find_ctl(&v, 0, v.len()), n);
             assert_eq!(find_ctl(&v, 0, n), n);
+        }
+    }
+
+    #[test]
+    fn token_comparison_matches_the_general_one() {
+        // Every token byte at every position of each name the fast paths look for.
+        for lower in [
+            &b"branch"[..],
+            b"rport",
+            b"ttl",
+            b"received",
+            b"maddr",
+            b"tag",
+            b"a-1.b",
+        ] {
+            for at in 0..lower.len() {
+                for b in (0u8..=255).filter(|&b| TOKEN[b as usize]) {
+                    let mut t = lower.to_vec();
+                    t[at] = b;
+                    assert_eq!(eq_token_ic(&t, lower), eq_ic(&t, lower), "{t:?}");
+                }
+            }
+            assert!(eq_token_ic(&lower.to_ascii_uppercase(), lower));
+            assert!(!eq_token_ic(&lower[1..], lower));
         }
     }
 

@@ -133,7 +133,7 @@ pub(crate) fn parse_name_addr_fast(
     // Header parameters.
     let mut tag = None;
     let (params, p) = parse_header_params_fast(s, pe + 1, end, |name, value| {
-        if lex::eq_ic(name, b"tag") {
+        if lex::eq_token_ic(name, b"tag") {
             // The general parser requires a value for a tag.
             tag = value.map(|v| v.span);
             return value.is_some();

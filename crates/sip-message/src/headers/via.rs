@@ -276,21 +276,21 @@ fn parse_via_fast(s: &[u8], start: usize, end: usize) -> Option<(ViaData, usize)
         let text = value.map(|v| &s[v.span.start()..v.span.end()]);
         // The checks of the general parser's parameter callback.
         match name.len() {
-            6 if lex::eq_ic(name, b"branch") => match value {
+            6 if lex::eq_token_ic(name, b"branch") => match value {
                 Some(v) if v.is_token => {
                     branch = Some(v.span);
                     true
                 }
                 _ => false,
             },
-            5 if lex::eq_ic(name, b"rport") => {
+            5 if lex::eq_token_ic(name, b"rport") => {
                 text.is_none_or(|v| lex::parse_u64(v).is_some_and(|p| p <= 65535))
             }
-            3 if lex::eq_ic(name, b"ttl") => {
+            3 if lex::eq_token_ic(name, b"ttl") => {
                 text.and_then(lex::parse_u64).is_some_and(|t| t <= 255)
             }
-            8 if lex::eq_ic(name, b"received") => value.is_some(),
-            5 if lex::eq_ic(name, b"maddr") => value.is_some(),
+            8 if lex::eq_token_ic(name, b"received") => value.is_some(),
+            5 if lex::eq_token_ic(name, b"maddr") => value.is_some(),
             _ => true,
         }
     })?;
