@@ -345,22 +345,11 @@ impl MessageParts {
     pub fn auth_headers(
         &self,
     ) -> impl Iterator<Item = (HeaderName, Result<AuthHeader<'_>, SyntaxError>)> + '_ {
-        let hs: &str = &self.head;
-        self.headers
-            .iter()
-            .filter(|e| {
-                matches!(
-                    e.name,
-                    HeaderName::WwwAuthenticate
-                        | HeaderName::ProxyAuthenticate
-                        | HeaderName::Authorization
-                        | HeaderName::ProxyAuthorization
-                )
-            })
-            .flat_map(move |e| {
-                ValueIter::<AuthHeader<'_>>::new(hs, e.value.start(), e.value.end())
-                    .map(move |r| (e.name, r))
-            })
+        AuthHeaders {
+            base: &self.head,
+            entries: self.headers.iter(),
+            current: None,
+        }
     }
 
     /// The head as bytes (see [`MessageParts::head`]). Cheap: shares the buffer.
@@ -605,6 +594,43 @@ struct CachedList<'a, H> {
     current: Option<ValueIter<'a, H>>,
     name: HeaderName,
     base: &'a str,
+}
+
+/// The iterator of [`MessageParts::auth_headers`]: the values of each auth header line
+/// in turn (one small state machine rather than a chain of adapters).
+struct AuthHeaders<'a> {
+    base: &'a str,
+    entries: std::slice::Iter<'a, HeaderEntry>,
+    /// The line being read and its values.
+    current: Option<(HeaderName, ValueIter<'a, AuthHeader<'a>>)>,
+}
+
+impl<'a> Iterator for AuthHeaders<'a> {
+    type Item = (HeaderName, Result<AuthHeader<'a>, SyntaxError>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some((name, values)) = &mut self.current {
+                if let Some(r) = values.next() {
+                    return Some((*name, r));
+                }
+                self.current = None;
+            }
+            let e = self.entries.find(|e| {
+                matches!(
+                    e.name,
+                    HeaderName::WwwAuthenticate
+                        | HeaderName::ProxyAuthenticate
+                        | HeaderName::Authorization
+                        | HeaderName::ProxyAuthorization
+                )
+            })?;
+            self.current = Some((
+                e.name,
+                ValueIter::new(self.base, e.value.start(), e.value.end()),
+            ));
+        }
+    }
 }
 
 impl<'a, H: TypedHeader<'a>> Iterator for CachedList<'a, H> {
