@@ -440,7 +440,24 @@ pub(crate) fn eq_token_ic(token: &[u8], lower: &[u8]) -> bool {
             .iter()
             .all(|&b| b | 0x20 == b && b != b'_' && b > b' ')
     );
-    token.len() == lower.len() && token.iter().zip(lower).all(|(&t, &l)| t | 0x20 == l)
+    const CASE: u32 = 0x2020_2020;
+    let n = lower.len();
+    if token.len() != n {
+        return false;
+    }
+    // Four to eight bytes: two (overlapping) words.
+    if n <= 8
+        && let (Some(t0), Some(l0), Some(t1), Some(l1)) = (
+            token.first_chunk::<4>(),
+            lower.first_chunk::<4>(),
+            token.last_chunk::<4>(),
+            lower.last_chunk::<4>(),
+        )
+    {
+        return u32::from_le_bytes(*t0) | CASE == u32::from_le_bytes(*l0)
+            && u32::from_le_bytes(*t1) | CASE == u32::from_le_bytes(*l1);
+    }
+    token.iter().zip(lower).all(|(&t, &l)| t | 0x20 == l)
 }
 
 /// Trims SP/HTAB/CR/LF at both ends of `s[start..end]`. The usual case (one space
