@@ -214,11 +214,9 @@ pub(crate) fn parse_header_params_fast(
         match at(ne) {
             b'=' => {
                 let v = ne + 1;
-                if at(v) == b'"' || lex::is_lws_byte(at(v)) {
-                    return None;
-                }
                 // Token characters first: most values are tokens, and the callback
-                // learns whether this one is without scanning it again.
+                // learns whether this one is without scanning it again. A quote or white
+                // space after `=` ends the value empty, which hands over below.
                 let te = lex::skip_class(s, v, end, &TOKEN);
                 let ve = if matches!(at(te), b':' | b'[' | b']') {
                     lex::skip_class(s, te, end, &GEN_VALUE)
