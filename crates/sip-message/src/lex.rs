@@ -199,17 +199,11 @@ pub(crate) fn skip_lws(s: &[u8], mut pos: usize, end: usize) -> usize {
     pos
 }
 
-/// Skips host name characters ([`HOSTNAME`]).
+/// Skips host name characters ([`HOSTNAME`]): sixteen bytes per round with SSE2 where
+/// the buffer has them (reading past `end` within `s` is harmless: the answer is capped
+/// at `end`), then the table.
 #[inline(always)]
 pub(crate) fn skip_hostname(s: &[u8], pos: usize, end: usize) -> usize {
-    skip_alnum_and(s, pos, end, &HOSTNAME, HOSTNAME_EXTRAS)
-}
-
-/// Skips a class made of letters, digits and `extras` (`class` is its table): sixteen
-/// bytes per round with SSE2 where the buffer has them (reading past `end` within
-/// `s` is harmless: the answer is capped at `end`), then the table.
-#[inline(always)]
-fn skip_alnum_and(s: &[u8], pos: usize, end: usize, class: &[bool; 256], extras: &[u8]) -> usize {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     let pos = {
         let mut pos = pos;
@@ -217,7 +211,7 @@ fn skip_alnum_and(s: &[u8], pos: usize, end: usize, class: &[bool; 256], extras:
             let Some(c) = s.get(pos..).and_then(|r| r.first_chunk::<16>()) else {
                 break;
             };
-            let m = sse2::outside_alnum_and(c, extras);
+            let m = sse2::outside_hostname(c);
             if m != 0 {
                 return (pos + m.trailing_zeros() as usize).min(end);
             }
@@ -225,9 +219,7 @@ fn skip_alnum_and(s: &[u8], pos: usize, end: usize, class: &[bool; 256], extras:
         }
         pos.min(end)
     };
-    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-    let _ = extras;
-    skip_class(s, pos, end, class)
+    skip_class(s, pos, end, &HOSTNAME)
 }
 
 /// SSE2 versions of the hottest scans (every x86_64 CPU has SSE2), through
@@ -235,9 +227,8 @@ fn skip_alnum_and(s: &[u8], pos: usize, end: usize, class: &[bool; 256], extras:
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod sse2 {
     use safe_arch::{
-        bitand_m128i, bitor_m128i, cmp_eq_mask_i8_m128i, cmp_gt_mask_i8_m128i,
-        cmp_lt_mask_i8_m128i, load_unaligned_m128i, max_u8_m128i, move_mask_i8_m128i,
-        set_splat_i8_m128i,
+        add_i8_m128i, bitor_m128i, cmp_eq_mask_i8_m128i, cmp_lt_mask_i8_m128i,
+        load_unaligned_m128i, max_u8_m128i, move_mask_i8_m128i, set_splat_i8_m128i,
     };
 
     /// Bit k set when byte k of the chunk is below 0x20.
@@ -261,26 +252,25 @@ mod sse2 {
         (colons as u32, low as u32)
     }
 
-    /// Bit k set when byte k of the chunk is neither a letter, nor a digit, nor one of
-    /// `extras`.
+    /// Bit k set when byte k of the chunk is not a host name character (letter, digit,
+    /// `-`, `.`, `_`). Each range is one wrapping add that moves it to the bottom of the
+    /// signed range and one signed compare; `-` and `.` are neighbours.
     #[inline(always)]
-    pub(super) fn outside_alnum_and(c: &[u8; 16], extras: &[u8]) -> u32 {
+    pub(super) fn outside_hostname(c: &[u8; 16]) -> u32 {
         let v = load_unaligned_m128i(c);
         let splat = |b: u8| set_splat_i8_m128i(b as i8);
-        // Signed compares: bytes from 0x80 up are negative and fail every range.
-        let lower = bitor_m128i(v, splat(0x20));
-        let alpha = bitand_m128i(
-            cmp_gt_mask_i8_m128i(lower, splat(b'a' - 1)),
-            cmp_lt_mask_i8_m128i(lower, splat(b'z' + 1)),
-        );
-        let digit = bitand_m128i(
-            cmp_gt_mask_i8_m128i(v, splat(b'0' - 1)),
-            cmp_lt_mask_i8_m128i(v, splat(b'9' + 1)),
-        );
-        let mut ok = bitor_m128i(alpha, digit);
-        for &e in extras {
-            ok = bitor_m128i(ok, cmp_eq_mask_i8_m128i(v, splat(e)));
-        }
+        // Bytes in lo..lo+n land on -128..-128+n after adding 0x80 - lo.
+        let in_range = |x, lo: u8, n: u8| {
+            cmp_lt_mask_i8_m128i(
+                add_i8_m128i(x, splat(0x80u8.wrapping_sub(lo))),
+                splat(0x80u8.wrapping_add(n)),
+            )
+        };
+        let alpha = in_range(bitor_m128i(v, splat(0x20)), b'a', 26);
+        let digit = in_range(v, b'0', 10);
+        let dash_dot = in_range(v, b'-', 2);
+        let underscore = cmp_eq_mask_i8_m128i(v, splat(b'_'));
+        let ok = bitor_m128i(bitor_m128i(alpha, digit), bitor_m128i(dash_dot, underscore));
         !(move_mask_i8_m128i(ok) as u32) & 0xffff
     }
 }
