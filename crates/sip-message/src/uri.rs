@@ -300,6 +300,7 @@ pub(crate) fn parse_ipv6(s: &str) -> Option<Ipv6Addr> {
 }
 
 /// Scans a host at `pos` (name, IPv4 or `[IPv6]`); returns its span, kind and end.
+#[inline(always)]
 pub(crate) fn parse_host(
     s: &[u8],
     pos: usize,
