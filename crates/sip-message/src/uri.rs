@@ -359,6 +359,7 @@ fn check_ipv4(s: &[u8], pos: usize, e: usize) -> Result<(Span, HostKind, usize),
 }
 
 /// Parses a port (1*DIGIT, at most 65535) at `pos`.
+#[inline(always)]
 pub(crate) fn parse_port(s: &[u8], pos: usize, end: usize) -> Result<(u16, usize), SyntaxError> {
     let bad = SyntaxError::new(SyntaxErrorKind::BadPort, pos);
     let mut value: u32 = 0;
