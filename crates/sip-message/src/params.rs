@@ -98,6 +98,7 @@ fn bad_escape(o: usize) -> SyntaxError {
 /// Validates URI parameters at `pos`: `*( ";" pname [ "=" pvalue ] )` with paramchar
 /// and `%HH` escapes, no white space. Returns the span of the list (empty when there is
 /// none) and the position after it.
+#[inline(always)]
 pub(crate) fn parse_uri_params(
     s: &[u8],
     pos: usize,
