@@ -382,6 +382,7 @@ fn escapes(s: &[u8], a: usize, b: usize) -> Result<(), SyntaxError> {
 }
 
 /// Parses the URI occupying exactly `s[start..end]`.
+#[inline(always)]
 pub(crate) fn parse_uri(s: &[u8], start: usize, end: usize) -> Result<UriData, SyntaxError> {
     let (d, e) = parse_uri_prefix(s, start, end)?;
     if e != end {
