@@ -394,6 +394,7 @@ pub(crate) fn parse_uri(s: &[u8], start: usize, end: usize) -> Result<UriData, S
 /// Parses a URI starting at `start`, not going past `limit`, and stops at the first
 /// byte that cannot continue it (the `>` of a name-addr, say). Returns the URI and
 /// where it stopped.
+#[inline(always)]
 pub(crate) fn parse_uri_prefix(
     s: &[u8],
     start: usize,
