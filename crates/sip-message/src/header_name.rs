@@ -263,6 +263,24 @@ static LOWER: [[u8; MAX_LEN]; HeaderName::TABLE.len()] = {
     out
 };
 
+/// The one known name a name of two to [`MAX_LEN`] bytes can be, as its index in
+/// `TABLE` and `LOWER` and its variant: one slot, since the hash is perfect over the
+/// known names, and of the same length. Any other name finds an empty slot, a length
+/// that differs, or fails the caller's byte comparison.
+#[inline(always)]
+fn candidate(name: &[u8]) -> Option<(usize, HeaderName)> {
+    let slot = SLOTS[name_slot(name, NAME_MULT)];
+    if slot == 0 {
+        return None;
+    }
+    let i = slot as usize - 1;
+    let (canonical, header) = HeaderName::TABLE[i];
+    if canonical.len() != name.len() {
+        return None;
+    }
+    Some((i, header))
+}
+
 #[inline(always)]
 fn word(b: &[u8], at: usize) -> u64 {
     let mut w = [0u8; 8];
@@ -322,17 +340,9 @@ impl HeaderName {
         if n == 0 || n > MAX_LEN {
             return HeaderName::Other;
         }
-        // One slot, one comparison: the hash is perfect over the known names, and any
-        // other name either finds an empty slot or fails the comparison.
-        let slot = SLOTS[name_slot(name, NAME_MULT)];
-        if slot == 0 {
-            return HeaderName::Other;
-        }
-        let (canonical, header) = HeaderName::TABLE[slot as usize - 1];
-        if canonical.len() == n && eq_canonical(name, &LOWER[slot as usize - 1]) {
-            header
-        } else {
-            HeaderName::Other
+        match candidate(name) {
+            Some((i, header)) if eq_canonical(name, &LOWER[i]) => header,
+            _ => HeaderName::Other,
         }
     }
 
@@ -353,19 +363,17 @@ impl HeaderName {
         if n < 2 {
             return HeaderName::from_token(name);
         }
-        let slot = SLOTS[name_slot(name, NAME_MULT)];
-        if slot == 0 {
+        let Some((i, header)) = candidate(name) else {
             return HeaderName::Other;
-        }
-        let (canonical, header) = HeaderName::TABLE[slot as usize - 1];
-        let Some(lower) = LOWER[slot as usize - 1].first_chunk::<16>() else {
+        };
+        let Some(lower) = LOWER[i].first_chunk::<16>() else {
             return HeaderName::Other;
         };
         // `| 0x20` as in `eq_canonical`; bytes past the name are masked off.
         let folded = bitor_m128i(load_unaligned_m128i(chunk), set_splat_i8_m128i(0x20));
         let same = move_mask_i8_m128i(cmp_eq_mask_i8_m128i(folded, load_unaligned_m128i(lower)));
         let want = (1i32 << n) - 1;
-        if canonical.len() == n && same & want == want {
+        if same & want == want {
             header
         } else {
             HeaderName::Other

@@ -14,7 +14,8 @@ use bytestring::ByteString;
 
 use crate::error::{MessageKind, ParseError, ParseErrorKind, SyntaxError, SyntaxErrorKind};
 use crate::header_name::HeaderName;
-use crate::headers::{NameAddrData, ViaData, parse_name_addr, parse_via};
+
+use crate::headers::{NameAddrData, ViaData, number_at_most, parse_name_addr, parse_via};
 use crate::lex::{self, TOKEN};
 use crate::limits::Limits;
 use crate::message::{Core, HeaderEntry, HeaderIndex, Message, MessageParts, Request, Response};
@@ -490,17 +491,6 @@ fn single<T>(
     Ok(())
 }
 
-fn number(hb: &[u8], a: usize, b: usize, max: u64) -> Result<(u64, usize), SyntaxError> {
-    let (v, e) = lex::digits(hb, a, b);
-    if e == a {
-        return Err(SyntaxError::expected("number", a));
-    }
-    if v > max {
-        return Err(SyntaxError::new(SyntaxErrorKind::BadNumber, a));
-    }
-    Ok((v, e))
-}
-
 /// Pass 3: decodes the essential headers.
 fn decode_core(hb: &[u8], headers: &[HeaderEntry], limits: &Limits) -> Result<Core, ScanError> {
     let mut top_via: Option<(ViaData, u32)> = None;
@@ -557,11 +547,11 @@ fn decode_core(hb: &[u8], headers: &[HeaderEntry], limits: &Limits) -> Result<Co
             HeaderName::CSeq => single(&mut cseq, hb, e, |s, a, b| {
                 crate::headers::parse_cseq_at(s, a, b).map(|(n, m, me)| ((n, Span::new(m, me)), me))
             })?,
-            HeaderName::MaxForwards => {
-                single(&mut max_forwards, hb, e, |s, a, b| number(s, a, b, 255))?
-            }
+            HeaderName::MaxForwards => single(&mut max_forwards, hb, e, |s, a, b| {
+                number_at_most(s, a, b, 255)
+            })?,
             HeaderName::ContentLength => single(&mut content_length, hb, e, |s, a, b| {
-                number(s, a, b, u64::from(u32::MAX))
+                number_at_most(s, a, b, u64::from(u32::MAX))
             })?,
             HeaderName::Contact => {
                 let mut p = e.value.start();

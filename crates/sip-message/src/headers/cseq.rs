@@ -2,8 +2,9 @@
 
 use std::fmt;
 
-use crate::error::{SyntaxError, SyntaxErrorKind};
+use crate::error::SyntaxError;
 use crate::headers::TypedHeader;
+use crate::headers::numeric::number_at_most;
 use crate::lex;
 use crate::method::Method;
 
@@ -18,24 +19,9 @@ pub struct CSeq {
 
 /// Parses `1*DIGIT` as a u32 at `pos`; returns it and the end.
 pub(crate) fn number_u32(s: &[u8], pos: usize, end: usize) -> Result<(u32, usize), SyntaxError> {
-    let (v, e) = lex::digits(s, pos, end);
-    if e == pos {
-        return Err(SyntaxError::expected("number", pos));
-    }
-    u32::try_from(v)
-        .map(|v| (v, e))
-        .map_err(|_| SyntaxError::new(SyntaxErrorKind::BadNumber, pos))
+    let (v, e) = number_at_most(s, pos, end, u64::from(u32::MAX))?;
+    Ok((v as u32, e))
 }
-
-pub(crate) static DIGIT: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut c = b'0';
-    while c <= b'9' {
-        t[c as usize] = true;
-        c += 1;
-    }
-    t
-};
 
 /// Parses `number LWS method` at `pos`; returns the number, the method's span and the end.
 pub(crate) fn parse_cseq_parts(

@@ -4,8 +4,26 @@ use std::fmt;
 
 use crate::error::{SyntaxError, SyntaxErrorKind};
 use crate::headers::TypedHeader;
-use crate::headers::cseq::DIGIT;
 use crate::lex;
+
+/// Reads the decimal number at `p` (digits only) and checks it is at most `max` (which
+/// must be below `u64::MAX`: the digit reader saturates there); returns it and its end.
+#[inline]
+pub(crate) fn number_at_most(
+    s: &[u8],
+    p: usize,
+    end: usize,
+    max: u64,
+) -> Result<(u64, usize), SyntaxError> {
+    let (v, e) = lex::digits(s, p, end);
+    if e == p {
+        return Err(SyntaxError::expected("number", p));
+    }
+    if v > max {
+        return Err(SyntaxError::new(SyntaxErrorKind::BadNumber, p));
+    }
+    Ok((v, e))
+}
 
 macro_rules! numeric_header {
     ($(#[$doc:meta])* $name:ident($ty:ty), max = $max:expr) => {
@@ -19,13 +37,7 @@ macro_rules! numeric_header {
             fn parse_at(base: &'a str, pos: usize, end: usize) -> Result<(Self, usize), SyntaxError> {
                 let s = base.as_bytes();
                 let p = lex::skip_lws(s, pos, end);
-                let e = lex::skip_class(s, p, end, &DIGIT);
-                if e == p {
-                    return Err(SyntaxError::expected("number", p));
-                }
-                let v = lex::parse_u64(&s[p..e])
-                    .filter(|v| *v <= $max as u64)
-                    .ok_or(SyntaxError::new(SyntaxErrorKind::BadNumber, p))?;
+                let (v, e) = number_at_most(s, p, end, $max as u64)?;
                 Ok(($name(v as $ty), e))
             }
         }
