@@ -88,23 +88,19 @@ fn skip_safe_arch(s: &[u8]) -> usize {
     let mut i = 0;
     for c in &mut chunks {
         let v = load_unaligned_m128i(c.try_into().unwrap());
-        let lower = bitor_m128i(v, x20);
-        let alpha = bitand_m128i(
-            cmp_gt_mask_i8_m128i(lower, set_splat_i8_m128i(b'a' as i8 - 1)),
-            cmp_lt_mask_i8_m128i(lower, set_splat_i8_m128i(b'z' as i8 + 1)),
-        );
-        let digit = bitand_m128i(
-            cmp_gt_mask_i8_m128i(v, set_splat_i8_m128i(b'0' as i8 - 1)),
-            cmp_lt_mask_i8_m128i(v, set_splat_i8_m128i(b'9' as i8 + 1)),
-        );
-        let extra = bitor_m128i(
-            bitor_m128i(
-                cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b'-' as i8)),
-                cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b'.' as i8)),
-            ),
-            cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b'_' as i8)),
-        );
-        let ok = bitor_m128i(bitor_m128i(alpha, digit), extra);
+        // As the library's `outside_hostname`: each range one wrapping add to the bottom
+        // of the signed range and one signed compare.
+        let in_range = |x, lo: u8, n: u8| {
+            cmp_lt_mask_i8_m128i(
+                add_i8_m128i(x, set_splat_i8_m128i(0x80u8.wrapping_sub(lo) as i8)),
+                set_splat_i8_m128i(0x80u8.wrapping_add(n) as i8),
+            )
+        };
+        let alpha = in_range(bitor_m128i(v, x20), b'a', 26);
+        let digit = in_range(v, b'0', 10);
+        let dash_dot = in_range(v, b'-', 2);
+        let underscore = cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b'_' as i8));
+        let ok = bitor_m128i(bitor_m128i(alpha, digit), bitor_m128i(dash_dot, underscore));
         let m = !move_mask_i8_m128i(ok) & 0xffff;
         if m != 0 {
             return i + m.trailing_zeros() as usize;
