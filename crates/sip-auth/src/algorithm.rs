@@ -4,7 +4,8 @@ use md5::Md5;
 use sha2::{Digest, Sha256, Sha512_256};
 use std::fmt;
 
-use crate::hex::Hex;
+use crate::hex::{Hex, encode_into};
+use crate::md5_pair;
 
 /// The hash function behind an algorithm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -50,34 +51,17 @@ impl HashFamily {
     /// them, in practice) are joined on the stack and hashed in one call, which costs
     /// far less than feeding the hasher piece by piece.
     pub fn hash_colon(self, parts: &[&[u8]]) -> Hex {
-        /// Room after the input for the longest padding (SHA-512: a 0x80 byte, a
-        /// 16-byte length, and up to a block).
-        const PAD_ROOM: usize = 128;
-        /// Joins the parts with colons into `buf`, which is long enough.
-        fn join<'b>(buf: &'b mut [u8], parts: &[&[u8]]) -> &'b [u8] {
-            let mut n = 0;
-            for (i, p) in parts.iter().enumerate() {
-                if i > 0 {
-                    buf[n] = b':';
-                    n += 1;
-                }
-                buf[n..n + p.len()].copy_from_slice(p);
-                n += p.len();
-            }
-            &buf[..n]
-        }
-        let total: usize =
-            parts.iter().map(|p| p.len()).sum::<usize>() + parts.len().saturating_sub(1);
+        let total = joined_len(parts);
         // Two stack sizes, each with room for the padding: most inputs (HA1, HA2, most
         // responses) fit the smaller one, which is cheaper to clear.
-        if total <= 256 {
-            let mut buf = [0u8; 256 + PAD_ROOM];
-            let n = join(&mut buf, parts).len();
+        if total <= SHORT {
+            let mut buf = [0u8; SHORT + PAD_ROOM];
+            let n = join(&mut buf, parts);
             return self.hash_padded(&mut buf, n);
         }
-        if total <= 512 {
-            let mut buf = [0u8; 512 + PAD_ROOM];
-            let n = join(&mut buf, parts).len();
+        if total <= 2 * SHORT {
+            let mut buf = [0u8; 2 * SHORT + PAD_ROOM];
+            let n = join(&mut buf, parts);
             return self.hash_padded(&mut buf, n);
         }
         let mut joined: Vec<&[u8]> = Vec::with_capacity(2 * parts.len());
@@ -90,25 +74,64 @@ impl HashFamily {
         self.hash(&joined)
     }
 
+    /// `(H(a:...), H(b:...))`: two hashes that do not depend on each other, such as a
+    /// `-sess` session key and HA2. MD5 compresses their blocks side by side
+    /// ([`crate::md5_pair`]); the other hashes, whose blocks are not waiting on a chain
+    /// of steps the way MD5's are, one after the other.
+    pub(crate) fn hash_colon_pair(self, a: &[&[u8]], b: &[&[u8]]) -> (Hex, Hex) {
+        if self == HashFamily::Md5 && joined_len(a) <= SHORT && joined_len(b) <= SHORT {
+            let mut xb = [0u8; SHORT + PAD_ROOM];
+            let mut yb = [0u8; SHORT + PAD_ROOM];
+            let xn = join(&mut xb, a);
+            let yn = join(&mut yb, b);
+            let (x, y) = md5_side_by_side(&mut xb, xn, None, &mut yb, yn);
+            return (md5_hex(x), md5_hex(y));
+        }
+        (self.hash_colon(a), self.hash_colon(b))
+    }
+
+    /// `H(outer:...:H(inner:...))`: a hash whose last part is the hex of another, such
+    /// as a response and its HA2. MD5 compresses the blocks of the outer input that come
+    /// before the inner hash side by side with the inner hash's blocks.
+    pub(crate) fn hash_colon_then(self, outer: &[&[u8]], inner: &[&[u8]]) -> Hex {
+        let hex_len = self.hex_len();
+        let outer_len = joined_len(outer) + 1 + hex_len;
+        if outer_len <= SHORT && joined_len(inner) <= SHORT {
+            let mut xb = [0u8; SHORT + PAD_ROOM];
+            let at = join(&mut xb, outer) + 1;
+            xb[at - 1] = b':';
+            if self == HashFamily::Md5 {
+                let mut yb = [0u8; SHORT + PAD_ROOM];
+                let yn = join(&mut yb, inner);
+                let (x, _) = md5_side_by_side(&mut xb, outer_len, Some(at), &mut yb, yn);
+                return md5_hex(x);
+            }
+            let inner_hash = self.hash_colon(inner);
+            xb[at..outer_len].copy_from_slice(inner_hash.as_bytes());
+            return self.hash_padded(&mut xb, outer_len);
+        }
+        // Long inputs (a long Request-URI, say): the general way.
+        let inner_hash = self.hash_colon(inner);
+        let mut parts = outer.to_vec();
+        parts.push(inner_hash.as_bytes());
+        self.hash_colon(&parts)
+    }
+
     /// The hash of `buf[..len]`, padded in place in `buf` (which has room for it) and
     /// run through the hash crates' compression functions directly: for these short
     /// inputs that costs less than their buffered `Digest` interface.
     fn hash_padded(self, buf: &mut [u8], len: usize) -> Hex {
         match self {
             HashFamily::Md5 => {
-                let blocks = pad::<64>(buf, len, &((len as u64) * 8).to_le_bytes());
+                let n = pad::<64>(buf, len, &md5_bit_length(len));
                 let mut state = one_shot::MD5_IV;
-                md5::block_api::compress(&mut state, blocks);
-                let mut out = [0u8; 16];
-                for (o, w) in out.chunks_exact_mut(4).zip(state) {
-                    o.copy_from_slice(&w.to_le_bytes());
-                }
-                Hex::encode(&out)
+                md5::block_api::compress(&mut state, buf[..n].as_chunks().0);
+                md5_hex(state)
             }
             HashFamily::Sha256 => {
-                let blocks = pad::<64>(buf, len, &((len as u64) * 8).to_be_bytes());
+                let n = pad::<64>(buf, len, &((len as u64) * 8).to_be_bytes());
                 let mut state = one_shot::SHA256_IV;
-                sha2::block_api::compress256(&mut state, blocks);
+                sha2::block_api::compress256(&mut state, buf[..n].as_chunks().0);
                 let mut out = [0u8; 32];
                 for (o, w) in out.chunks_exact_mut(4).zip(state) {
                     o.copy_from_slice(&w.to_be_bytes());
@@ -116,9 +139,9 @@ impl HashFamily {
                 Hex::encode(&out)
             }
             HashFamily::Sha512_256 => {
-                let blocks = pad::<128>(buf, len, &((len as u128) * 8).to_be_bytes());
+                let n = pad::<128>(buf, len, &((len as u128) * 8).to_be_bytes());
                 let mut state = one_shot::SHA512_256_IV;
-                sha2::block_api::compress512(&mut state, blocks);
+                sha2::block_api::compress512(&mut state, buf[..n].as_chunks().0);
                 let mut out = [0u8; 32];
                 for (o, w) in out.chunks_exact_mut(8).zip(state) {
                     o.copy_from_slice(&w.to_be_bytes());
@@ -129,17 +152,94 @@ impl HashFamily {
     }
 }
 
+/// The stack buffer size for hash inputs: every input of a usual digest fits.
+const SHORT: usize = 256;
+
+/// Room after the input for the longest padding (SHA-512: a 0x80 byte, a 16-byte
+/// length, and up to a block).
+const PAD_ROOM: usize = 128;
+
+/// The length of the parts joined with colons.
+fn joined_len(parts: &[&[u8]]) -> usize {
+    parts.iter().map(|p| p.len()).sum::<usize>() + parts.len().saturating_sub(1)
+}
+
+/// Joins the parts with colons into `buf`, which is long enough; returns the length.
+fn join(buf: &mut [u8], parts: &[&[u8]]) -> usize {
+    let mut n = 0;
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            buf[n] = b':';
+            n += 1;
+        }
+        buf[n..n + p.len()].copy_from_slice(p);
+        n += p.len();
+    }
+    n
+}
+
+/// MD5's length field: the message length in bits, little-endian.
+fn md5_bit_length(len: usize) -> [u8; 8] {
+    ((len as u64) * 8).to_le_bytes()
+}
+
+/// The digest bytes of a final MD5 state.
+fn md5_digest(state: [u32; 4]) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    for (o, w) in out.chunks_exact_mut(4).zip(state) {
+        o.copy_from_slice(&w.to_le_bytes());
+    }
+    out
+}
+
+/// The hex digest of a final MD5 state.
+fn md5_hex(state: [u32; 4]) -> Hex {
+    Hex::encode(&md5_digest(state))
+}
+
+/// MD5 of `x[..x_len]` and of `y[..y_len]` (both buffers with room for their padding),
+/// their blocks compressed side by side as far as both have blocks ready. With
+/// `hex_at`, `x` holds `y`'s hex digest at that offset (32 bytes, written here): `x`'s
+/// blocks up to the one holding it run beside `y`'s, the rest once `y` is done.
+/// Returns the final states of `x` and `y`.
+fn md5_side_by_side(
+    x: &mut [u8],
+    x_len: usize,
+    hex_at: Option<usize>,
+    y: &mut [u8],
+    y_len: usize,
+) -> ([u32; 4], [u32; 4]) {
+    let xn = pad::<64>(x, x_len, &md5_bit_length(x_len));
+    let yn = pad::<64>(y, y_len, &md5_bit_length(y_len));
+    let x_ready = hex_at.map_or(xn, |at| at / 64 * 64);
+    let mut sx = one_shot::MD5_IV;
+    let mut sy = one_shot::MD5_IV;
+    let xb = x[..x_ready].as_chunks::<64>().0;
+    let yb = y[..yn].as_chunks::<64>().0;
+    let both = xb.len().min(yb.len());
+    for (bx, by) in xb.iter().zip(yb) {
+        md5_pair::compress_pair(&mut sx, bx, &mut sy, by);
+    }
+    md5::block_api::compress(&mut sy, &yb[both..]);
+    md5::block_api::compress(&mut sx, &xb[both..]);
+    if let Some(at) = hex_at {
+        encode_into(&md5_digest(sy), &mut x[at..at + 32]);
+        md5::block_api::compress(&mut sx, x[x_ready..xn].as_chunks().0);
+    }
+    (sx, sy)
+}
+
 /// Merkle-Damgard padding of `buf[..len]` in place for blocks of `B` bytes: a 0x80
 /// byte, zeros, then `length` (the message length in bits, as the hash writes it) at
-/// the end of the last block. Returns the blocks; `buf` must have room (the callers'
-/// buffers keep 128 bytes spare).
-fn pad<'b, const B: usize>(buf: &'b mut [u8], len: usize, length: &[u8]) -> &'b [[u8; B]] {
+/// the end of the last block. Returns the padded length, a whole number of blocks;
+/// `buf` must have room (the callers' buffers keep [`PAD_ROOM`] bytes spare).
+fn pad<const B: usize>(buf: &mut [u8], len: usize, length: &[u8]) -> usize {
     let n = (len + 1 + length.len()).div_ceil(B) * B;
     let area = &mut buf[..n];
     area[len] = 0x80;
     area[len + 1..n - length.len()].fill(0);
     area[n - length.len()..].copy_from_slice(length);
-    area.as_chunks::<B>().0
+    n
 }
 
 /// The initial hash values (RFC 1321 §3.3; FIPS 180-4 §5.3.3 and §5.3.6.2).
@@ -303,6 +403,34 @@ mod tests {
                 let parts = [&input[..cut], &input[cut + 1..]];
                 for f in [HashFamily::Md5, HashFamily::Sha256, HashFamily::Sha512_256] {
                     assert_eq!(f.hash_colon(&parts).as_str(), expect(f), "{f:?} {len}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn paired_hashes_match_hashing_one_after_the_other() {
+        // Outer and inner inputs of every length around MD5's block boundaries and the
+        // stack buffer's size, so the inner digest lands at every offset in a block and
+        // either side may have more blocks.
+        let data: Vec<u8> = (0..400u32).map(|i| b'a' + (i * 7 % 26) as u8).collect();
+        let families = [HashFamily::Md5, HashFamily::Sha256, HashFamily::Sha512_256];
+        for outer_len in (0..=300).step_by(3) {
+            for inner_len in [0, 1, 25, 55, 56, 63, 64, 119, 120, 200, 256, 257, 300] {
+                let outer: [&[u8]; 2] = [&data[..outer_len / 2], &data[outer_len / 2..outer_len]];
+                let inner: [&[u8]; 2] = [b"REGISTER", &data[100..100 + inner_len]];
+                for f in families {
+                    let inner_hash = f.hash_colon(&inner);
+                    let expect = f.hash_colon(&[outer[0], outer[1], inner_hash.as_bytes()]);
+                    let got = f.hash_colon_then(&outer, &inner);
+                    assert_eq!(
+                        got.as_str(),
+                        expect.as_str(),
+                        "{f:?} {outer_len} {inner_len}"
+                    );
+                    let (a, b) = f.hash_colon_pair(&outer, &inner);
+                    assert_eq!(a.as_str(), f.hash_colon(&outer).as_str());
+                    assert_eq!(b.as_str(), inner_hash.as_str());
                 }
             }
         }

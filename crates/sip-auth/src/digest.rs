@@ -117,37 +117,43 @@ pub fn compute_response(input: &DigestInput<'_>) -> Result<Hex, AuthError> {
         }
     };
     let nc = input.nc.map(nc_digits);
-    let ha1 = if input.algorithm.is_sess() {
-        let cnonce = input.cnonce.ok_or(AuthError::MissingParameter("cnonce"))?;
-        family.hash_colon(&[base.as_bytes(), input.nonce.as_bytes(), cnonce.as_bytes()])
-    } else {
-        base
-    };
-    let ha2 = match input.qop {
-        Some(Qop::AuthInt) => {
-            let body_hash = family.hash(&[input.body]);
-            family.hash_colon(&[
-                input.method.as_bytes(),
-                input.uri.as_bytes(),
-                body_hash.as_bytes(),
-            ])
-        }
-        _ => family.hash_colon(&[input.method.as_bytes(), input.uri.as_bytes()]),
-    };
-    Ok(match input.qop {
+    let nonce = input.nonce.as_bytes();
+    // HA2's input: method and URI, and with auth-int the body's hash.
+    let body_hash = (input.qop == Some(Qop::AuthInt)).then(|| family.hash(&[input.body]));
+    let ha2_input: [&[u8]; 3] = [
+        input.method.as_bytes(),
+        input.uri.as_bytes(),
+        body_hash.as_ref().map_or(&[], |h| h.as_bytes()),
+    ];
+    let ha2_input = &ha2_input[..if body_hash.is_some() { 3 } else { 2 }];
+    // The response's input before HA2: with qop, `HA1:nonce:nc:cnonce:qop`.
+    let qop_parts = match input.qop {
         Some(q) => {
             let cnonce = input.cnonce.ok_or(AuthError::MissingParameter("cnonce"))?;
             let nc = nc.ok_or(AuthError::MissingParameter("nc"))?;
-            family.hash_colon(&[
-                ha1.as_bytes(),
-                input.nonce.as_bytes(),
-                &nc,
-                cnonce.as_bytes(),
-                q.as_str().as_bytes(),
-                ha2.as_bytes(),
-            ])
+            Some((nc, cnonce.as_bytes(), q.as_str().as_bytes()))
         }
-        None => family.hash_colon(&[ha1.as_bytes(), input.nonce.as_bytes(), ha2.as_bytes()]),
+        None => None,
+    };
+    // HA2 does not depend on HA1: it is hashed together with the -sess session key, or
+    // with the part of the response's input that comes before it (see
+    // `HashFamily::hash_colon_pair` and `hash_colon_then`).
+    if input.algorithm.is_sess() {
+        let cnonce = input.cnonce.ok_or(AuthError::MissingParameter("cnonce"))?;
+        let (ha1, ha2) =
+            family.hash_colon_pair(&[base.as_bytes(), nonce, cnonce.as_bytes()], ha2_input);
+        return Ok(match &qop_parts {
+            Some((nc, cnonce, qop)) => {
+                family.hash_colon(&[ha1.as_bytes(), nonce, nc, cnonce, qop, ha2.as_bytes()])
+            }
+            None => family.hash_colon(&[ha1.as_bytes(), nonce, ha2.as_bytes()]),
+        });
+    }
+    Ok(match &qop_parts {
+        Some((nc, cnonce, qop)) => {
+            family.hash_colon_then(&[base.as_bytes(), nonce, nc, cnonce, qop], ha2_input)
+        }
+        None => family.hash_colon_then(&[base.as_bytes(), nonce], ha2_input),
     })
 }
 

@@ -25,6 +25,7 @@ mod digest;
 mod error;
 mod ha1_cache;
 mod hex;
+mod md5_pair;
 mod verifier;
 
 pub use algorithm::{Algorithm, HashFamily};
