@@ -32,7 +32,7 @@
 //! parses can always answer for them; a fault in one of them is a [`ParseError`] that
 //! says which response a server sends ([`ParseError::response`]).
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod builder;
 mod error;

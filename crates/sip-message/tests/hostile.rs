@@ -371,3 +371,35 @@ fn header_names_in_any_case_and_with_any_bad_byte() {
         }
     }
 }
+
+#[test]
+fn the_head_is_always_valid_utf8_text() {
+    // The head's text is made without a second UTF-8 check once the parser has found
+    // it valid: valid multi-byte text must come through untouched, broken sequences
+    // (a stray byte, a cut sequence, a surrogate) repaired.
+    let base = request("Subject: x\r\nContent-Length: 0\r\n");
+    let at = base.find("Subject: x").unwrap() + "Subject: ".len();
+    for insert in ["Zo\u{eb}", "\u{65e5}\u{672c}", "\u{1f600}", "\u{7f}"] {
+        let raw = format!("{}{insert}{}", &base[..at], &base[at + 1..]);
+        let m = parse(raw.clone()).unwrap();
+        assert_eq!(m.head(), raw, "{insert:?}");
+        assert!(!m.had_invalid_utf8());
+    }
+    let bad: [&[u8]; 5] = [
+        b"\xff",
+        b"\xc3",
+        b"\xe6\x97",
+        b"\xed\xa0\x80",
+        b"\xf0\x9f\x98",
+    ];
+    for (i, insert) in bad.iter().enumerate() {
+        for pos in [at, at + 1] {
+            let mut raw = base.clone().into_bytes();
+            raw.splice(pos..pos, insert.iter().copied());
+            let m = parse(raw).unwrap();
+            assert!(m.had_invalid_utf8(), "case {i} at {pos}");
+            assert!(std::str::from_utf8(m.head().as_bytes()).is_ok());
+            assert!(m.head().contains('?'));
+        }
+    }
+}
