@@ -77,15 +77,30 @@ pub(crate) fn is_ascii(s: &[u8]) -> bool {
 }
 
 /// Finds the first byte below 0x20 (a control character, CR, LF or HTAB) in
-/// `s[i..end]`, eight bytes at a time; returns `end` when there is none.
+/// `s[i..end]`, sixteen bytes at a time; returns `end` when there is none.
 #[inline]
 pub(crate) fn find_ctl(s: &[u8], i: usize, end: usize) -> usize {
+    find_below::<0x20>(s, i, end)
+}
+
+/// Finds the first byte that is SP or below (white space or a control byte) in
+/// `s[i..end]`; returns `end` when there is none.
+#[inline]
+pub(crate) fn find_space_or_ctl(s: &[u8], i: usize, end: usize) -> usize {
+    find_below::<0x21>(s, i, end)
+}
+
+/// Finds the first byte below `N` (at most 0x80) in `s[i..end]`, sixteen bytes at a
+/// time on x86_64 and eight elsewhere (and for the tail); returns `end` when there is
+/// none.
+#[inline]
+fn find_below<const N: u8>(s: &[u8], i: usize, end: usize) -> usize {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     let i = {
         let mut i = i;
         // Sixteen bytes per round while they lie within `end`.
         while let Some(c) = s.get(i..end).and_then(|r| r.first_chunk::<16>()) {
-            let m = sse2::ctl_mask(c);
+            let m = sse2::at_most_mask(c, N - 1);
             if m != 0 {
                 return i + m.trailing_zeros() as usize;
             }
@@ -93,7 +108,7 @@ pub(crate) fn find_ctl(s: &[u8], i: usize, end: usize) -> usize {
         }
         i
     };
-    find_ctl_words(s, i, end)
+    find_below_words::<N>(s, i, end)
 }
 
 /// The header name at `pos` the quick way: when its colon lies within the next
@@ -120,10 +135,10 @@ pub(crate) fn known_name_colon(s: &[u8], pos: usize) -> Option<(usize, HeaderNam
     }
 }
 
-/// [`find_ctl`] eight bytes at a time: what other targets use, and the tail of a
+/// [`find_below`] eight bytes at a time: what other targets use, and the tail of a
 /// vectorised search.
 #[inline]
-fn find_ctl_words(s: &[u8], i: usize, end: usize) -> usize {
+fn find_below_words<const N: u8>(s: &[u8], i: usize, end: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let hay = &s[i..end];
@@ -131,16 +146,16 @@ fn find_ctl_words(s: &[u8], i: usize, end: usize) -> usize {
     let mut off = i;
     for c in &mut chunks {
         let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        // Bytes below 0x20 (the classic "has less than" test; bytes >= 0x80 never match
-        // because their high bit is set in x). The lowest flagged byte is exact: a
-        // borrow only disturbs the bytes above it.
-        let hits = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        // Bytes below N (the classic "has less than" test, for N up to 0x80; bytes >=
+        // 0x80 never match because their high bit is set in x). The lowest flagged
+        // byte is exact: a borrow only disturbs the bytes above it.
+        let hits = x.wrapping_sub(ONES * u64::from(N)) & !x & HIGH;
         if hits != 0 {
             return off + (hits.trailing_zeros() / 8) as usize;
         }
         off += 8;
     }
-    match chunks.remainder().iter().position(|&b| b < 0x20) {
+    match chunks.remainder().iter().position(|&b| b < N) {
         Some(k) => off + k,
         None => end,
     }
@@ -231,12 +246,12 @@ mod sse2 {
         load_unaligned_m128i, max_u8_m128i, move_mask_i8_m128i, set_splat_i8_m128i,
     };
 
-    /// Bit k set when byte k of the chunk is below 0x20.
+    /// Bit k set when byte k of the chunk is at most `lim`.
     #[inline(always)]
-    pub(super) fn ctl_mask(c: &[u8; 16]) -> u32 {
+    pub(super) fn at_most_mask(c: &[u8; 16], lim: u8) -> u32 {
         let v = load_unaligned_m128i(c);
-        let lim = set_splat_i8_m128i(0x1f);
-        // max(v, 0x1f) == 0x1f exactly when v <= 0x1f (unsigned).
+        let lim = set_splat_i8_m128i(lim as i8);
+        // max(v, lim) == lim exactly when v <= lim (unsigned).
         move_mask_i8_m128i(cmp_eq_mask_i8_m128i(max_u8_m128i(v, lim), lim)) as u32
     }
 
@@ -645,6 +660,8 @@ mod tests {
             let pos = a.min(end);
             let ctl = v[pos..end].iter().position(|&c| c < 0x20).map_or(end, |k| pos + k);
             proptest::prop_assert_eq!(find_ctl(&v, pos, end), ctl);
+            let space = v[pos..end].iter().position(|&c| c <= b' ').map_or(end, |k| pos + k);
+            proptest::prop_assert_eq!(find_space_or_ctl(&v, pos, end), space);
             let host = v[pos..end].iter().position(|&c| !HOSTNAME[c as usize]).map_or(end, |k| pos + k);
             proptest::prop_assert_eq!(skip_hostname(&v, pos, end), host);
             // The quick colon search: when it answers, it names the first colon within

@@ -233,7 +233,14 @@ fn scan(
     headers: &mut HeaderIndex,
 ) -> Result<Scan, ScanError> {
     let len = s.len();
-    let lf = memchr::memchr(b'\n', s).ok_or((ParseErrorKind::UnterminatedHeaders, len))?;
+    // The start line ends at its first control byte when that is CR LF or LF (the usual
+    // case, found sixteen bytes at a time); any other control byte is left to the
+    // line's parser, which names the error, as is a line without one.
+    let lf = match lex::find_ctl(s, 0, len) {
+        c if c < len && s[c] == b'\n' => c,
+        c if c + 1 < len && s[c] == b'\r' && s[c + 1] == b'\n' => c + 1,
+        _ => memchr::memchr(b'\n', s).ok_or((ParseErrorKind::UnterminatedHeaders, len))?,
+    };
     let line_end = if lf > 0 && s[lf - 1] == b'\r' {
         lf - 1
     } else {
@@ -421,9 +428,14 @@ fn request_line(s: &[u8], end: usize) -> Result<StartLine, ScanError> {
         }
     };
     let u = sp1 + 1;
-    let sp2 = memchr::memchr(b' ', &line[u..])
-        .map(|o| u + o)
-        .ok_or((ParseErrorKind::BadRequestLine, end))?;
+    // The URI ends at the first byte that is SP or below; when that is not SP (a
+    // control byte, or the end), the first SP, if any, is where it ends.
+    let sp2 = match lex::find_space_or_ctl(line, u, end) {
+        c if c < end && line[c] == b' ' => c,
+        _ => memchr::memchr(b' ', &line[u..])
+            .map(|o| u + o)
+            .ok_or((ParseErrorKind::BadRequestLine, end))?,
+    };
     if sp2 == u {
         return Err((ParseErrorKind::BadRequestLine, u));
     }
