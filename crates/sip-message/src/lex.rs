@@ -106,13 +106,20 @@ fn find_below<const N: u8>(s: &[u8], i: usize, end: usize) -> usize {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     let i = {
         let mut i = i;
-        // Sixteen bytes per round while they lie within `end`.
-        while let Some(c) = s.get(i..end).and_then(|r| r.first_chunk::<16>()) {
-            let m = sse2::at_most_mask(c, N - 1);
-            if m != 0 {
-                return i + m.trailing_zeros() as usize;
+        // Sixteen bytes per round while they lie within `end`: one comparison per
+        // round against the last start that has sixteen bytes.
+        let text = &s[..end];
+        if let Some(last) = end.checked_sub(16) {
+            while i <= last {
+                let Some(c) = text[i..].first_chunk::<16>() else {
+                    break;
+                };
+                let m = sse2::at_most_mask(c, N - 1);
+                if m != 0 {
+                    return i + m.trailing_zeros() as usize;
+                }
+                i += 16;
             }
-            i += 16;
         }
         i
     };
