@@ -91,7 +91,7 @@ pub(crate) fn parse_name_addr_fast(
     let lt = match at(start) {
         b'<' => start,
         b'"' => {
-            let close = start + 1 + lex::find_quote_or_backslash(&s[start + 1..end])?;
+            let close = lex::find_quote_or_backslash_in(s, start + 1, end)?;
             if s[close] != b'"' {
                 return None;
             }
