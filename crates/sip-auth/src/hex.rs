@@ -22,18 +22,23 @@ pub(crate) fn encode_into(bytes: &[u8], out: &mut [u8]) {
     }
 }
 
-/// A hex string of up to 128 digits, kept on the stack.
+/// The most digits a [`Hex`] holds: a 256-bit digest, the longest any digest
+/// algorithm here produces.
+const MAX_DIGITS: usize = 64;
+
+/// A hex string of up to 64 digits, kept on the stack (small enough to be returned
+/// and copied without a call to `memcpy`).
 #[derive(Clone, Copy)]
 pub struct Hex {
-    buf: [u8; 128],
+    buf: [u8; MAX_DIGITS],
     len: u8,
 }
 
 impl Hex {
-    /// Encodes bytes (at most 64) as lowercase hex.
+    /// Encodes bytes (at most 32; any more are left out) as lowercase hex.
     pub fn encode(bytes: &[u8]) -> Hex {
-        let mut buf = [0u8; 128];
-        let n = bytes.len().min(64);
+        let mut buf = [0u8; MAX_DIGITS];
+        let n = bytes.len().min(MAX_DIGITS / 2);
         encode_into(&bytes[..n], &mut buf);
         Hex {
             buf,
@@ -41,23 +46,23 @@ impl Hex {
         }
     }
 
-    /// Copies hex digits (at most 128), lowercasing them.
+    /// Copies hex digits (at most 64; any more are left out), lowercasing them.
     pub fn from_hex_lowercase(s: &str) -> Hex {
-        let mut buf = [0u8; 128];
-        let n = s.len().min(128);
+        let mut buf = [0u8; MAX_DIGITS];
+        let n = s.len().min(MAX_DIGITS);
         for (d, c) in buf.iter_mut().zip(s.bytes().take(n)) {
             *d = c.to_ascii_lowercase();
         }
         Hex { buf, len: n as u8 }
     }
 
-    /// Reads exactly `len` (at most 128) hex digits of either case, lowercased; `None`
+    /// Reads exactly `len` (at most 64) hex digits of either case, lowercased; `None`
     /// for any other length or character.
     pub(crate) fn parse_lowercase(s: &str, len: usize) -> Option<Hex> {
-        if s.len() != len || len > 128 {
+        if s.len() != len || len > MAX_DIGITS {
             return None;
         }
-        let mut buf = [0u8; 128];
+        let mut buf = [0u8; MAX_DIGITS];
         let mut bad = false;
         for (d, c) in buf.iter_mut().zip(s.bytes()) {
             bad |= !c.is_ascii_hexdigit();
