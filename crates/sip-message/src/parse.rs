@@ -15,7 +15,9 @@ use bytestring::ByteString;
 use crate::error::{MessageKind, ParseError, ParseErrorKind, SyntaxError, SyntaxErrorKind};
 use crate::header_name::HeaderName;
 
-use crate::headers::{NameAddrData, ViaData, number_at_most, parse_name_addr, parse_via};
+use crate::headers::{
+    NameAddrData, ViaData, number_at_most, parse_name_addr, parse_name_addr_into, parse_via,
+};
 use crate::lex::{self, TOKEN};
 use crate::limits::Limits;
 use crate::message::{Core, HeaderEntry, HeaderIndex, Message, MessageParts, Request, Response};
@@ -482,15 +484,15 @@ fn bad(name: HeaderName) -> impl Fn(SyntaxError) -> ScanError {
     move |error| (ParseErrorKind::BadHeader { name, error }, error.offset)
 }
 
-/// Decodes one single-valued header with `f`, which returns its data and the end
-/// position, into `out`; checks that nothing but white space follows and that a
+/// Decodes one single-valued header with `f`, which writes its data into `out` and
+/// returns the end position; checks that nothing but white space follows and that a
 /// repeated header has the same text as the first (`seen`, where that one's value is).
 fn single_into<T>(
     seen: &mut Option<Span>,
     out: &mut T,
     hb: &[u8],
     e: &HeaderEntry,
-    f: impl FnOnce(&[u8], usize, usize) -> Result<(T, usize), SyntaxError>,
+    f: impl FnOnce(&[u8], usize, usize, &mut T) -> Result<usize, SyntaxError>,
 ) -> Result<(), ScanError> {
     if let Some(prev) = *seen {
         if hb[prev.start()..prev.end()] == hb[e.value.start()..e.value.end()] {
@@ -498,7 +500,7 @@ fn single_into<T>(
         }
         return Err((ParseErrorKind::DuplicateHeader(e.name), e.raw_name.start()));
     }
-    let (v, end) = f(hb, e.value.start(), e.value.end()).map_err(bad(e.name))?;
+    let end = f(hb, e.value.start(), e.value.end(), out).map_err(bad(e.name))?;
     let rest = lex::skip_lws(hb, end, e.value.end());
     if rest != e.value.end() {
         return Err(bad(e.name)(SyntaxError::new(
@@ -506,7 +508,6 @@ fn single_into<T>(
             rest,
         )));
     }
-    *out = v;
     *seen = Some(e.value);
     Ok(())
 }
@@ -567,34 +568,48 @@ fn decode_core(hb: &[u8], headers: &[HeaderEntry], limits: &Limits) -> Result<Co
                     p = q + 1;
                 }
             }
-            HeaderName::From => single_into(&mut from_seen, &mut from, hb, e, |s, a, b| {
-                parse_name_addr(s, a, b, false)
+            HeaderName::From => single_into(&mut from_seen, &mut from, hb, e, |s, a, b, out| {
+                parse_name_addr_into(s, a, b, false, out)
             })?,
-            HeaderName::To => single_into(&mut to_seen, &mut to, hb, e, |s, a, b| {
-                parse_name_addr(s, a, b, false)
+            HeaderName::To => single_into(&mut to_seen, &mut to, hb, e, |s, a, b, out| {
+                parse_name_addr_into(s, a, b, false, out)
             })?,
             HeaderName::CallId => {
-                single_into(&mut call_id_seen, &mut call_id, hb, e, |s, a, b| {
+                single_into(&mut call_id_seen, &mut call_id, hb, e, |s, a, b, out| {
                     let p = lex::skip_lws(s, a, b);
-                    crate::headers::parse_call_id_at(s, p, b).map(|end| (Span::new(p, end), end))
+                    let end = crate::headers::parse_call_id_at(s, p, b)?;
+                    *out = Span::new(p, end);
+                    Ok(end)
                 })?
             }
-            HeaderName::CSeq => single_into(&mut cseq_seen, &mut cseq, hb, e, |s, a, b| {
-                crate::headers::parse_cseq_at(s, a, b).map(|(n, m, me)| ((n, Span::new(m, me)), me))
+            HeaderName::CSeq => single_into(&mut cseq_seen, &mut cseq, hb, e, |s, a, b, out| {
+                let (n, m, me) = crate::headers::parse_cseq_at(s, a, b)?;
+                *out = (n, Span::new(m, me));
+                Ok(me)
             })?,
             HeaderName::MaxForwards => single_into(
                 &mut max_forwards_seen,
                 &mut max_forwards,
                 hb,
                 e,
-                |s, a, b| number_at_most(s, a, b, 255),
+                |s, a, b, out| {
+                    number_at_most(s, a, b, 255).map(|(v, end)| {
+                        *out = v;
+                        end
+                    })
+                },
             )?,
             HeaderName::ContentLength => single_into(
                 &mut content_length_seen,
                 &mut content_length,
                 hb,
                 e,
-                |s, a, b| number_at_most(s, a, b, u64::from(u32::MAX)),
+                |s, a, b, out| {
+                    number_at_most(s, a, b, u64::from(u32::MAX)).map(|(v, end)| {
+                        *out = v;
+                        end
+                    })
+                },
             )?,
             HeaderName::Contact => {
                 let mut p = e.value.start();

@@ -27,7 +27,7 @@ pub use date::{HttpDate, Weekday};
 pub use event::{Event, SubscriptionState};
 pub use media_type::MediaType;
 pub use name_addr::NameAddr;
-pub(crate) use name_addr::{NameAddrData, parse_name_addr};
+pub(crate) use name_addr::{NameAddrData, parse_name_addr, parse_name_addr_into};
 pub(crate) use numeric::number_at_most;
 pub use numeric::{ContentLength, Expires, MaxForwards, MinExpires, MinSe, RSeq};
 pub use retry_after::RetryAfter;

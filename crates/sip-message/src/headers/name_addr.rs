@@ -155,14 +155,30 @@ pub(crate) fn parse_name_addr(
     end: usize,
     require_angle: bool,
 ) -> Result<(NameAddrData, usize), SyntaxError> {
+    let mut d = NameAddrData::default();
+    let e = parse_name_addr_into(s, pos, end, require_angle, &mut d)?;
+    Ok((d, e))
+}
+
+/// [`parse_name_addr`] writing the address into `out` (which a caller that keeps it
+/// can pass in place, saving a copy); returns where the value stops.
+pub(crate) fn parse_name_addr_into(
+    s: &[u8],
+    pos: usize,
+    end: usize,
+    require_angle: bool,
+    out: &mut NameAddrData,
+) -> Result<usize, SyntaxError> {
     let start = lex::skip_lws(s, pos, end);
     if start >= end {
         return Err(SyntaxError::new(SyntaxErrorKind::Empty, start));
     }
-    if let Some(done) = super::name_addr_fast::parse_name_addr_fast(s, start, end) {
-        return Ok(done);
+    if let Some(e) = super::name_addr_fast::parse_name_addr_fast(s, start, end, out) {
+        return Ok(e);
     }
-    parse_name_addr_general(s, start, end, require_angle)
+    let (d, e) = parse_name_addr_general(s, start, end, require_angle)?;
+    *out = d;
+    Ok(e)
 }
 
 /// The general name-addr parser, for a value starting at `start < end` (after white

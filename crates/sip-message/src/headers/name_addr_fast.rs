@@ -79,12 +79,14 @@ pub(crate) fn parse_sip_uri_fast(s: &[u8], u: usize, end: usize) -> Option<(UriD
 }
 
 /// The fast path of `parse_name_addr` for a value starting (after white space) at
-/// `start < end`.
+/// `start < end`: fills `out` and says where the value stops. `None` leaves `out`
+/// untouched.
 pub(crate) fn parse_name_addr_fast(
     s: &[u8],
     start: usize,
     end: usize,
-) -> Option<(NameAddrData, usize)> {
+    out: &mut NameAddrData,
+) -> Option<usize> {
     // Reads past `end` as NUL, which no branch below accepts as part of anything.
     let at = |i: usize| if i < end { s[i] } else { 0 };
     let mut d = NameAddrData::default();
@@ -143,7 +145,8 @@ pub(crate) fn parse_name_addr_fast(
     d.tag = tag;
     d.params = params;
     d.all = Span::new(start, p);
-    Some((d, p))
+    *out = d;
+    Some(p)
 }
 
 #[cfg(test)]
@@ -159,7 +162,8 @@ mod tests {
         if start >= s.len() {
             return false;
         }
-        match parse_name_addr_fast(s, start, s.len()) {
+        let mut d = NameAddrData::default();
+        match parse_name_addr_fast(s, start, s.len(), &mut d).map(|e| (d, e)) {
             Some(fast) => {
                 let general = parse_name_addr_general(s, start, s.len(), false);
                 assert_eq!(Ok(fast), general, "{text:?}");
