@@ -17,6 +17,7 @@ use crate::header_name::HeaderName;
 
 use crate::headers::{
     NameAddrData, ViaData, number_at_most, parse_name_addr, parse_name_addr_into, parse_via,
+    parse_via_into,
 };
 use crate::lex::{self, TOKEN};
 use crate::limits::Limits;
@@ -541,11 +542,14 @@ fn decode_core(hb: &[u8], headers: &[HeaderEntry], limits: &Limits) -> Result<Co
                 let mut p = e.value.start();
                 let end = e.value.end();
                 loop {
-                    let (d, ve) = parse_via(hb, p, end).map_err(bad(HeaderName::Via))?;
-                    if via_count == 0 {
-                        top_via = d;
+                    // The top Via is decoded where it is kept; the others only checked.
+                    let ve = if via_count == 0 {
                         top_via_entry = i as u32;
+                        parse_via_into(hb, p, end, &mut top_via)
+                    } else {
+                        parse_via(hb, p, end).map(|(_, ve)| ve)
                     }
+                    .map_err(bad(HeaderName::Via))?;
                     via_count += 1;
                     if via_count > limits.max_vias {
                         return Err((

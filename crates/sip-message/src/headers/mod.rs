@@ -35,7 +35,7 @@ pub use session_expires::{Refresher, SessionExpires};
 pub(crate) use tokens::parse_call_id as parse_call_id_at;
 pub use tokens::{CallId, Text, Token};
 pub use via::{BRANCH_MAGIC_COOKIE, Rport, Via};
-pub(crate) use via::{ViaData, parse_via};
+pub(crate) use via::{ViaData, parse_via, parse_via_into};
 pub use warning::Warning;
 
 use crate::error::{SyntaxError, SyntaxErrorKind};

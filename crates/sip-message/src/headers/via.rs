@@ -226,18 +226,34 @@ fn starts_with_sip_2_0(v: &[u8]) -> bool {
 
 /// Parses one via-parm at `pos`, stopping before `,` or at `end`.
 pub(crate) fn parse_via(s: &[u8], pos: usize, end: usize) -> Result<(ViaData, usize), SyntaxError> {
+    let mut d = ViaData::default();
+    let e = parse_via_into(s, pos, end, &mut d)?;
+    Ok((d, e))
+}
+
+/// [`parse_via`] writing the value into `out` (which a caller that keeps it can pass in
+/// place, saving a copy); returns where the value stops.
+pub(crate) fn parse_via_into(
+    s: &[u8],
+    pos: usize,
+    end: usize,
+    out: &mut ViaData,
+) -> Result<usize, SyntaxError> {
     let start = lex::skip_lws(s, pos, end);
-    if let Some(done) = parse_via_fast(s, start, end) {
-        return Ok(done);
+    if let Some(e) = parse_via_fast(s, start, end, out) {
+        return Ok(e);
     }
-    parse_via_general(s, start, end)
+    let (d, e) = parse_via_general(s, start, end)?;
+    *out = d;
+    Ok(e)
 }
 
 /// One forward pass over the common shape of a via-parm: `SIP/2.0/` transport, one
-/// space, sent-by, then parameters without white space or quoted values. `None` for
-/// anything else or anything wrong, which the general parser then reads from the start;
+/// space, sent-by, then parameters without white space or quoted values, into `out`.
+/// `None` (with `out` untouched) for anything else or anything wrong, which the
+/// general parser then reads from the start;
 /// whatever it accepts, it reads as the general parser does (the tests compare them).
-fn parse_via_fast(s: &[u8], start: usize, end: usize) -> Option<(ViaData, usize)> {
+fn parse_via_fast(s: &[u8], start: usize, end: usize, out: &mut ViaData) -> Option<usize> {
     // Reads past `end` as NUL, which no branch below accepts as part of anything.
     let at = |i: usize| if i < end { s[i] } else { 0 };
     if start >= end || !starts_with_sip_2_0(&s[start..end]) {
@@ -297,7 +313,8 @@ fn parse_via_fast(s: &[u8], start: usize, end: usize) -> Option<(ViaData, usize)
     d.branch = branch;
     d.params = params;
     d.all = Span::new(start, p);
-    Some((d, p))
+    *out = d;
+    Some(p)
 }
 
 /// The general via-parm parser, for a value starting at `start` (after white space):
@@ -406,7 +423,8 @@ mod tests {
     fn agrees(text: &str) -> bool {
         let s = text.as_bytes();
         let start = lex::skip_lws(s, 0, s.len());
-        match parse_via_fast(s, start, s.len()) {
+        let mut d = ViaData::default();
+        match parse_via_fast(s, start, s.len(), &mut d).map(|e| (d, e)) {
             Some(fast) => {
                 assert_eq!(Ok(fast), parse_via_general(s, start, s.len()), "{text:?}");
                 true
