@@ -623,11 +623,15 @@ fn decode_core(hb: &[u8], headers: &[HeaderEntry], limits: &Limits) -> Result<Co
                     continue;
                 }
                 loop {
-                    let (d, ce) =
-                        parse_name_addr(hb, p, end, false).map_err(bad(HeaderName::Contact))?;
-                    if first_contact.is_none() {
-                        first_contact = Some((d, i as u32));
+                    // The first Contact is decoded where it is kept; the others only
+                    // checked.
+                    let ce = if first_contact.is_none() {
+                        let (d, _) = first_contact.insert((NameAddrData::default(), i as u32));
+                        parse_name_addr_into(hb, p, end, false, d)
+                    } else {
+                        parse_name_addr(hb, p, end, false).map(|(_, ce)| ce)
                     }
+                    .map_err(bad(HeaderName::Contact))?;
                     contact_count = contact_count.saturating_add(1);
                     let q = lex::skip_lws(hb, ce, end);
                     if q >= end {
