@@ -261,6 +261,7 @@ impl MessageParts {
             None => (ValueIter::rest_after(hs, 0, 0), &self.headers[..0]),
         };
         CachedList {
+            left: count,
             first,
             same_line,
             later: later.iter(),
@@ -584,9 +585,11 @@ impl From<Response> for Message {
 
 /// The iterator of `MessageParts::cached_list`: the first value from the cache, then
 /// the values after it on its line, then those of later lines with the same name
-/// (values that do not decode are skipped: the parse checked them all). A list whose
-/// parse counted one value stops after the first with two checks.
+/// (values that do not decode are skipped: the parse checked them all). It stops once
+/// it has given as many values as the parse counted.
 struct CachedList<'a, H> {
+    /// How many values are still to come (the parse counted them).
+    left: u32,
     first: Option<H>,
     same_line: ValueIter<'a, H>,
     later: std::slice::Iter<'a, HeaderEntry>,
@@ -637,6 +640,10 @@ impl<'a, H: TypedHeader<'a>> Iterator for CachedList<'a, H> {
     type Item = H;
 
     fn next(&mut self) -> Option<H> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
         if let Some(h) = self.first.take() {
             return Some(h);
         }

@@ -403,3 +403,45 @@ fn the_head_is_always_valid_utf8_text() {
         }
     }
 }
+
+#[test]
+fn cached_lists_give_every_value_and_stop() {
+    // Via and Contact values spread over lines, several on one line, other headers in
+    // between: `vias()` and `contacts()` (which start from the values the parse kept and
+    // stop after as many as it counted) give what decoding every line gives.
+    use sip_message::headers::Via;
+    let raw = "REGISTER sip:example.com SIP/2.0\r\n\
+        Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK1, SIP/2.0/TCP b.example.com:5070;branch=z9hG4bK2\r\n\
+        Contact: <sip:u@c1.example.com>;expires=60\r\n\
+        From: <sip:u@example.com>;tag=1\r\nTo: <sip:u@example.com>\r\n\
+        v: SIP/2.0/TLS c.example.com;branch=z9hG4bK3\r\n\
+        Call-ID: c1\r\nCSeq: 1 REGISTER\r\n\
+        m: <sip:u@c2.example.com>, \"Two\" <sip:u@c3.example.com>;q=0.5\r\n\
+        Content-Length: 0\r\n\r\n";
+    for take in 0..3 {
+        let m = parse(raw).unwrap();
+        let vias: Vec<Via<'_>> = m.vias().collect();
+        let all: Vec<Via<'_>> = m
+            .typed_all::<Via<'_>>(HeaderName::Via)
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(vias.len(), 3);
+        assert_eq!(m.via_count(), 3);
+        for (a, b) in vias.iter().zip(&all) {
+            assert_eq!((a.host(), a.branch()), (b.host(), b.branch()));
+        }
+        let contacts: Vec<String> = m.contacts().map(|c| c.uri().host().to_owned()).collect();
+        let every: Vec<String> = m
+            .typed_all::<NameAddr<'_>>(HeaderName::Contact)
+            .map(|c| c.unwrap().uri().host().to_owned())
+            .collect();
+        assert_eq!(
+            contacts,
+            ["c1.example.com", "c2.example.com", "c3.example.com"]
+        );
+        assert_eq!(contacts, every);
+        // Reading part of a list and starting again gives the same values.
+        assert_eq!(m.vias().take(take).count(), take);
+        assert_eq!(m.vias().count(), 3);
+    }
+}
