@@ -50,6 +50,9 @@ pub(crate) struct Core {
     pub(crate) max_forwards: Option<u8>,
     pub(crate) content_length: Option<u32>,
     pub(crate) contact_star: bool,
+    /// The index entry of the first WWW-Authenticate, Proxy-Authenticate,
+    /// Authorization or Proxy-Authorization header (`u32::MAX` when there is none).
+    pub(crate) first_auth_entry: u32,
     pub(crate) lossy: bool,
 }
 
@@ -346,9 +349,12 @@ impl MessageParts {
     pub fn auth_headers(
         &self,
     ) -> impl Iterator<Item = (HeaderName, Result<AuthHeader<'_>, SyntaxError>)> + '_ {
+        // The parse noted where the first of them is: a message without any (most of
+        // them) gives none without looking at its headers.
+        let first = (self.core.first_auth_entry as usize).min(self.headers.len());
         AuthHeaders {
             base: &self.head,
-            entries: self.headers.iter(),
+            entries: self.headers[first..].iter(),
             current: None,
         }
     }

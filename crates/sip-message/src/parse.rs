@@ -536,6 +536,7 @@ fn decode_core(hb: &[u8], headers: &[HeaderEntry], limits: &Limits) -> Result<Co
     let mut content_length_seen: Option<Span> = None;
     let mut content_length = 0u64;
     let mut contact_star = false;
+    let mut first_auth_entry = u32::MAX;
     for (i, e) in headers.iter().enumerate() {
         match e.name {
             HeaderName::Via => {
@@ -646,6 +647,12 @@ fn decode_core(hb: &[u8], headers: &[HeaderEntry], limits: &Limits) -> Result<Co
                     p = q + 1;
                 }
             }
+            HeaderName::WwwAuthenticate
+            | HeaderName::ProxyAuthenticate
+            | HeaderName::Authorization
+            | HeaderName::ProxyAuthorization => {
+                first_auth_entry = first_auth_entry.min(i as u32);
+            }
             _ => {}
         }
     }
@@ -674,6 +681,7 @@ fn decode_core(hb: &[u8], headers: &[HeaderEntry], limits: &Limits) -> Result<Co
         max_forwards: max_forwards_seen.map(|_| max_forwards as u8),
         content_length: content_length_seen.map(|_| content_length as u32),
         contact_star,
+        first_auth_entry,
         lossy: false,
     })
 }
