@@ -211,20 +211,9 @@ pub(crate) fn find_quote_or_backslash(s: &[u8]) -> Option<usize> {
 #[inline]
 pub(crate) fn find_quote_or_backslash_in(s: &[u8], i: usize, end: usize) -> Option<usize> {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    let i = {
-        let mut i = i;
-        while i < end {
-            let Some(c) = s.get(i..).and_then(|r| r.first_chunk::<16>()) else {
-                break;
-            };
-            let m = sse2::quote_or_backslash_mask(c);
-            if m != 0 {
-                let q = i + m.trailing_zeros() as usize;
-                return (q < end).then_some(q);
-            }
-            i += 16;
-        }
-        i.min(end)
+    let i = match sse2::first_hit(s, i, end, sse2::quote_or_backslash_mask) {
+        Ok(q) => return (q < end).then_some(q),
+        Err(i) => i,
     };
     find_quote_or_backslash(&s[i..end]).map(|o| i + o)
 }
@@ -259,19 +248,9 @@ pub(crate) fn skip_lws(s: &[u8], mut pos: usize, end: usize) -> usize {
 #[inline(always)]
 pub(crate) fn skip_hostname(s: &[u8], pos: usize, end: usize) -> usize {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    let pos = {
-        let mut pos = pos;
-        while pos < end {
-            let Some(c) = s.get(pos..).and_then(|r| r.first_chunk::<16>()) else {
-                break;
-            };
-            let m = sse2::outside_hostname(c);
-            if m != 0 {
-                return (pos + m.trailing_zeros() as usize).min(end);
-            }
-            pos += 16;
-        }
-        pos.min(end)
+    let pos = match sse2::first_hit(s, pos, end, sse2::outside_hostname) {
+        Ok(p) => return p.min(end),
+        Err(p) => p,
     };
     skip_class(s, pos, end, &HOSTNAME)
 }
@@ -284,6 +263,30 @@ mod sse2 {
         add_i8_m128i, bitor_m128i, cmp_eq_mask_i8_m128i, cmp_lt_mask_i8_m128i,
         load_unaligned_m128i, max_u8_m128i, move_mask_i8_m128i, set_splat_i8_m128i,
     };
+
+    /// Runs `mask` over `s` sixteen bytes at a time from `pos` while `pos < end`,
+    /// reading on past `end` where `s` has the bytes (the caller decides what a hit
+    /// there means): `Ok` with the first flagged position, or `Err` with where the
+    /// chunks ran out (at most `end`) for a scalar search to go on from.
+    #[inline(always)]
+    pub(super) fn first_hit(
+        s: &[u8],
+        mut pos: usize,
+        end: usize,
+        mask: impl Fn(&[u8; 16]) -> u32,
+    ) -> Result<usize, usize> {
+        while pos < end {
+            let Some(c) = s.get(pos..).and_then(|r| r.first_chunk::<16>()) else {
+                break;
+            };
+            let m = mask(c);
+            if m != 0 {
+                return Ok(pos + m.trailing_zeros() as usize);
+            }
+            pos += 16;
+        }
+        Err(pos.min(end))
+    }
 
     /// Whether every byte of the blocks, the chunks and `last` is below 0x80.
     #[inline(always)]
@@ -325,10 +328,7 @@ mod sse2 {
     pub(super) fn colon_and_low_masks(c: &[u8; 16]) -> (u32, u32) {
         let v = load_unaligned_m128i(c);
         let colons = move_mask_i8_m128i(cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b':' as i8)));
-        let lim = set_splat_i8_m128i(0x20);
-        // max(v, 0x20) == 0x20 exactly when v <= 0x20 (unsigned).
-        let low = move_mask_i8_m128i(cmp_eq_mask_i8_m128i(max_u8_m128i(v, lim), lim));
-        (colons as u32, low as u32)
+        (colons as u32, at_most_mask(c, b' '))
     }
 
     /// Bit k set when byte k of the chunk is not a host name character (letter, digit,
