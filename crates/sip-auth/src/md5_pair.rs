@@ -113,40 +113,29 @@ pub(crate) fn compress_pair(x: &mut [u32; 4], bx: &[u8; 64], y: &mut [u32; 4], b
     let my = words(by);
     let [mut a1, mut b1, mut c1, mut d1] = *x;
     let [mut a2, mut b2, mut c2, mut d2] = *y;
-    // One step of both chains: `a = b + ((a + F(b, c, d) + M[m] + K[k]) <<< s)`.
+    // One step of one chain: `a = b + ((a + F(b, c, d) + M[m] + K[k]) <<< s)`.
     macro_rules! step {
-        ($fun:ident, $a:ident $b:ident $c:ident $d:ident, $m:expr, $k:expr, $s:expr) => {
-            step!(@one $fun, a1 b1 c1 d1, mx, $a $b $c $d, $m, $k, $s);
-            step!(@one $fun, a2 b2 c2 d2, my, $a $b $c $d, $m, $k, $s);
-        };
-        (@one $fun:ident, $a1:ident $b1:ident $c1:ident $d1:ident, $mw:ident,
-         a b c d, $m:expr, $k:expr, $s:expr) => {
-            $a1 = $fun($b1, $c1, $d1).wrapping_add($a1).wrapping_add($mw[$m]).wrapping_add(K[$k])
-                .rotate_left($s).wrapping_add($b1);
-        };
-        (@one $fun:ident, $a1:ident $b1:ident $c1:ident $d1:ident, $mw:ident,
-         d a b c, $m:expr, $k:expr, $s:expr) => {
-            $d1 = $fun($a1, $b1, $c1).wrapping_add($d1).wrapping_add($mw[$m]).wrapping_add(K[$k])
-                .rotate_left($s).wrapping_add($a1);
-        };
-        (@one $fun:ident, $a1:ident $b1:ident $c1:ident $d1:ident, $mw:ident,
-         c d a b, $m:expr, $k:expr, $s:expr) => {
-            $c1 = $fun($d1, $a1, $b1).wrapping_add($c1).wrapping_add($mw[$m]).wrapping_add(K[$k])
-                .rotate_left($s).wrapping_add($d1);
-        };
-        (@one $fun:ident, $a1:ident $b1:ident $c1:ident $d1:ident, $mw:ident,
-         b c d a, $m:expr, $k:expr, $s:expr) => {
-            $b1 = $fun($c1, $d1, $a1).wrapping_add($b1).wrapping_add($mw[$m]).wrapping_add(K[$k])
-                .rotate_left($s).wrapping_add($c1);
+        ($fun:ident, $w:ident, $a:ident, $b:ident, $c:ident, $d:ident, $m:expr, $k:expr, $s:expr) => {
+            $a = $fun($b, $c, $d)
+                .wrapping_add($a)
+                .wrapping_add($w[$m])
+                .wrapping_add(K[$k])
+                .rotate_left($s)
+                .wrapping_add($b);
         };
     }
-    // Four steps of one round: message word `m0 + j * dm` (mod 16) at step `k0 + j`.
+    // Four steps of one round in both chains, side by side: message word
+    // `m0 + j * dm` (mod 16) at step `k0 + j`, the registers rotating one place a step.
     macro_rules! four {
         ($fun:ident, $k0:expr, $m0:expr, $dm:expr, [$s0:expr, $s1:expr, $s2:expr, $s3:expr]) => {
-            step!($fun, a b c d, ($m0) % 16, $k0, $s0);
-            step!($fun, d a b c, ($m0 + $dm) % 16, $k0 + 1, $s1);
-            step!($fun, c d a b, ($m0 + 2 * $dm) % 16, $k0 + 2, $s2);
-            step!($fun, b c d a, ($m0 + 3 * $dm) % 16, $k0 + 3, $s3);
+            step!($fun, mx, a1, b1, c1, d1, ($m0) % 16, $k0, $s0);
+            step!($fun, my, a2, b2, c2, d2, ($m0) % 16, $k0, $s0);
+            step!($fun, mx, d1, a1, b1, c1, ($m0 + $dm) % 16, $k0 + 1, $s1);
+            step!($fun, my, d2, a2, b2, c2, ($m0 + $dm) % 16, $k0 + 1, $s1);
+            step!($fun, mx, c1, d1, a1, b1, ($m0 + 2 * $dm) % 16, $k0 + 2, $s2);
+            step!($fun, my, c2, d2, a2, b2, ($m0 + 2 * $dm) % 16, $k0 + 2, $s2);
+            step!($fun, mx, b1, c1, d1, a1, ($m0 + 3 * $dm) % 16, $k0 + 3, $s3);
+            step!($fun, my, b2, c2, d2, a2, ($m0 + 3 * $dm) % 16, $k0 + 3, $s3);
         };
     }
     // Round 1: words in order; round 2: 1 + 5j; round 3: 5 + 3j; round 4: 7j.
