@@ -14,7 +14,6 @@ use bytestring::ByteString;
 
 use crate::error::{MessageKind, ParseError, ParseErrorKind, SyntaxError, SyntaxErrorKind};
 use crate::header_name::HeaderName;
-
 use crate::headers::{
     NameAddrData, ViaData, number_at_most, parse_name_addr, parse_name_addr_into, parse_via,
     parse_via_into,
