@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use sip_auth::CredentialsManager;
-use sip_client::simnet::{NetConditions, SimNet, SimUa};
+use sip_client::simnet::{NetConditions, SimNet, SimNode, SimUa};
 use sip_client::{Endpoint, EndpointConfig, Peer, RegistrationConfig};
 use sip_message::{SeededRandom, TransportMode};
 use sip_registrar::{Registrar, RegistrarConfig, Users};
@@ -56,7 +56,10 @@ fn client_bytes(n: usize) -> isize {
     }
     let mut rc = RegistrarConfig::new("harness.test", vec![(TransportMode::Udp, server)]);
     rc.max_bindings_per_aor = 2;
-    let mut registrar = Registrar::new(rc, users, Box::new(SeededRandom::new(9)), start);
+    let mut registrar = SimNode::new(
+        Registrar::new(rc, users, Box::new(SeededRandom::new(9)), start),
+        server,
+    );
     let local: SocketAddr = "127.0.0.1:5070".parse().unwrap();
     let mut net = SimNet::new(1, NetConditions::perfect(), start);
     let before = LIVE.load(Ordering::Relaxed);
@@ -85,8 +88,8 @@ fn client_bytes(n: usize) -> isize {
     // Long enough for every transaction to end (Timer K), short of any refresh.
     let until = start + Duration::from_secs(60);
     net.run_until(&mut [&mut ua, &mut registrar], until, |_| false);
-    assert_eq!(ua.endpoint.registered_count(), n, "all registered");
-    assert_eq!(ua.endpoint.transactions().counts(), (0, 0));
+    assert_eq!(ua.machine.registered_count(), n, "all registered");
+    assert_eq!(ua.machine.transactions().counts(), (0, 0));
     ua.events.clear();
     ua.events.shrink_to_fit();
     let held = LIVE.load(Ordering::Relaxed);

@@ -121,6 +121,8 @@ fn ci() -> Result<(), String> {
         "interop",
         "--test",
         "interop",
+        "--test",
+        "interop_calls",
         "--",
         "--test-threads=2",
     ]);

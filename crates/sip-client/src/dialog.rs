@@ -1,23 +1,16 @@
-//! Dialogs (RFC 3261 §12): early and confirmed, the route set from Record-Route, the
-//! remote target from Contact, local and remote CSeq, in-dialog requests with loose
-//! routing and the strict-routing fallback, target refresh, and forked INVITEs (several
-//! early dialogs; a 2xx after the first one is acknowledged and ended).
+//! One dialog (RFC 3261 §12): early or confirmed, the route set from Record-Route,
+//! the remote target from Contact, local and remote CSeq, in-dialog requests with
+//! loose routing and the strict-routing fallback, and target refresh. Dialogs live in
+//! the call that made them ([`crate::call`]); forks of one INVITE are several dialogs
+//! of one call.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use sip_message::headers::NameAddr;
 use sip_message::{HeaderName, MessageBuilder, Method, Request, Response, StatusCode, Uri};
 
-use crate::endpoint::RequestId;
 use crate::peer::{Peer, uri_in};
-
-/// Identifies a dialog in an [`crate::Endpoint`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DialogId(pub u64);
 
 /// Early (after a tagged 1xx) or confirmed (after a 2xx).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,15 +79,16 @@ fn without_tag(na: &NameAddr<'_>) -> String {
 }
 
 impl Dialog {
-    /// The dialog a UAC gets from a response with a To tag to its `request`
-    /// (§12.1.2): route set from Record-Route reversed, target from Contact.
+    /// The dialog a UAC gets from a response to its `request` (§12.1.2): route set
+    /// from Record-Route reversed, target from Contact. A response without a To tag
+    /// (an RFC 2543 peer's 2xx) makes a dialog with an empty remote tag.
     pub fn uac(
         request: &Request,
         response: &Response,
         peer: Peer,
         via_addr: SocketAddr,
     ) -> Option<Dialog> {
-        let remote_tag = response.to_tag()?.to_string();
+        let remote_tag = response.to_tag().unwrap_or_default().to_string();
         let local_tag = request.from_tag()?.to_string();
         let mut route_set: Vec<String> = response
             .record_routes()
@@ -146,7 +140,7 @@ impl Dialog {
         peer: Peer,
         via_addr: SocketAddr,
     ) -> Option<Dialog> {
-        let remote_tag = request.from_tag()?.to_string();
+        let remote_tag = request.from_tag().unwrap_or_default().to_string();
         let route_set = request
             .record_routes()
             .filter_map(Result::ok)
@@ -219,18 +213,24 @@ impl Dialog {
         }
     }
 
-    /// A request in this dialog: Request-URI, Route, From, To, Call-ID, CSeq (the
-    /// next one; an ACK reuses the INVITE's), Via with `branch`, Max-Forwards.
+    /// A new request in this dialog (not ACK, not CANCEL): Request-URI, Route, From,
+    /// To, Call-ID, the next CSeq, Via with `branch`, Max-Forwards, and our Contact
+    /// for target refresh requests.
     pub fn request(&mut self, method: &Method, branch: &str) -> MessageBuilder {
-        let seq = if *method == Method::Ack || *method == Method::Cancel {
-            self.invite_seq
-        } else {
-            self.local_seq = self.local_seq.wrapping_add(1).max(1);
-            self.local_seq
-        };
+        self.local_seq = self.local_seq.wrapping_add(1).max(1);
+        let seq = self.local_seq;
         if *method == Method::Invite {
             self.invite_seq = seq;
         }
+        self.build(method, seq, branch)
+    }
+
+    /// The ACK for a 2xx to the INVITE with CSeq number `seq` (§13.2.2.4).
+    pub fn ack(&self, seq: u32, branch: &str) -> MessageBuilder {
+        self.build(&Method::Ack, seq, branch)
+    }
+
+    fn build(&self, method: &Method, seq: u32, branch: &str) -> MessageBuilder {
         let (uri, routes) = self.target_and_routes();
         let hop = self.next_hop();
         let mut b = MessageBuilder::request(method, &uri).header(
@@ -247,16 +247,13 @@ impl Dialog {
                 HeaderName::From,
                 format_args!("{};tag={}", self.local_uri, self.local_tag),
             )
-            .header(
-                HeaderName::To,
-                format_args!("{};tag={}", self.remote_uri, self.remote_tag),
-            )
+            .header(HeaderName::To, self.remote_name_addr())
             .header(HeaderName::CallId, &self.call_id)
             .header(HeaderName::CSeq, format_args!("{seq} {}", method.as_str()));
         for r in &routes {
             b = b.header(HeaderName::Route, r);
         }
-        if matches!(method, Method::Invite | Method::Update) && !self.local_contact.is_empty() {
+        if is_target_refresh(method) && !self.local_contact.is_empty() {
             b = b.header(
                 HeaderName::Contact,
                 format_args!("<{}>", self.local_contact),
@@ -265,346 +262,48 @@ impl Dialog {
         b
     }
 
+    /// The peer's name-addr with its tag (none for an RFC 2543 peer that sent none).
+    fn remote_name_addr(&self) -> String {
+        if self.remote_tag.is_empty() {
+            self.remote_uri.clone()
+        } else {
+            format!("{};tag={}", self.remote_uri, self.remote_tag)
+        }
+    }
+
     /// Checks an in-dialog request (§12.2.2): a CSeq lower than the last one gets
-    /// 500; a target refresh (re-INVITE, UPDATE) takes the new Contact.
+    /// 500 (an equal one is a new transaction the peer may send, a CANCEL's or an
+    /// ACK's is the INVITE's); a target refresh takes the new Contact.
     pub fn on_request(&mut self, request: &Request) -> Result<(), StatusCode> {
         let seq = request.cseq_seq();
         let method = request.method();
         if *method != Method::Ack && *method != Method::Cancel {
-            if self.remote_seq.is_some_and(|r| seq <= r) {
-                // Equal would be a retransmission, which the transaction layer absorbs
-                // before it gets here: a new request must count up.
+            if self.remote_seq.is_some_and(|r| seq < r) {
                 return Err(StatusCode::SERVER_INTERNAL_ERROR);
             }
             self.remote_seq = Some(seq);
         }
-        if matches!(method, Method::Invite | Method::Update)
+        if is_target_refresh(method)
             && let Some(c) = request.contacts().next()
         {
             self.remote_target = c.uri().as_str().to_string();
         }
         Ok(())
     }
+
+    /// A 2xx to our target refresh request: its Contact is the new target.
+    pub fn on_refresh_response(&mut self, response: &Response) {
+        if let Some(c) = response.contacts().next() {
+            self.remote_target = c.uri().as_str().to_string();
+        }
+    }
 }
 
-/// A 2xx to INVITE the UAS retransmits until the ACK (§13.3.1.4).
-#[derive(Debug)]
-struct Pending2xx {
-    bytes: Bytes,
-    peer: Peer,
-    next: Instant,
-    interval: Duration,
-    give_up: Instant,
-}
-
-/// An INVITE we sent, while its dialogs form.
-#[derive(Debug, Default)]
-struct InviteFork {
-    dialogs: Vec<DialogId>,
-    confirmed: Option<DialogId>,
-}
-
-/// What the store decided about a response to our INVITE.
-#[derive(Debug)]
-pub(crate) enum ForkOutcome {
-    /// Deliver it with this dialog (if the response had a tag).
-    Deliver(Option<DialogId>),
-    /// A retransmitted 2xx for a confirmed dialog: ACK again, do not deliver.
-    Reack(DialogId),
-    /// A 2xx from another fork after one was confirmed: ACK it and end it with BYE.
-    ExtraFork(DialogId),
-}
-
-/// Every dialog of an endpoint.
-#[derive(Debug, Default)]
-pub(crate) struct DialogStore {
-    next: u64,
-    dialogs: HashMap<DialogId, Dialog>,
-    index: HashMap<(String, String, String), DialogId>,
-    forks: HashMap<RequestId, InviteFork>,
-    pending_2xx: HashMap<DialogId, Pending2xx>,
-    /// ACKs we sent for 2xx, to resend on retransmitted 2xx.
-    acks: HashMap<DialogId, (Bytes, Peer)>,
-    /// When timers: T1 and 64·T1.
-    pub(crate) t1: Duration,
-    pub(crate) t2: Duration,
-}
-
-impl DialogStore {
-    pub(crate) fn with_timers(t1: Duration, t2: Duration) -> DialogStore {
-        DialogStore {
-            t1,
-            t2,
-            ..DialogStore::default()
-        }
-    }
-
-    pub(crate) fn get(&self, id: DialogId) -> Option<&Dialog> {
-        self.dialogs.get(&id)
-    }
-
-    pub(crate) fn get_mut(&mut self, id: DialogId) -> Option<&mut Dialog> {
-        self.dialogs.get_mut(&id)
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.dialogs.len()
-    }
-
-    pub(crate) fn insert(&mut self, d: Dialog) -> DialogId {
-        let key = (d.call_id.clone(), d.local_tag.clone(), d.remote_tag.clone());
-        if let Some(id) = self.index.get(&key) {
-            return *id;
-        }
-        self.next += 1;
-        let id = DialogId(self.next);
-        self.index.insert(key, id);
-        self.dialogs.insert(id, d);
-        id
-    }
-
-    pub(crate) fn remove(&mut self, id: DialogId) -> Option<Dialog> {
-        let d = self.dialogs.remove(&id)?;
-        self.index
-            .remove(&(d.call_id.clone(), d.local_tag.clone(), d.remote_tag.clone()));
-        self.pending_2xx.remove(&id);
-        self.acks.remove(&id);
-        Some(d)
-    }
-
-    fn find(&self, call_id: &str, local_tag: &str, remote_tag: &str) -> Option<DialogId> {
-        self.index
-            .get(&(
-                call_id.to_string(),
-                local_tag.to_string(),
-                remote_tag.to_string(),
-            ))
-            .copied()
-    }
-
-    /// An in-dialog request: its dialog, or the status to answer (481, 500).
-    pub(crate) fn on_request(
-        &mut self,
-        request: &Request,
-        _now: Instant,
-    ) -> Result<DialogId, StatusCode> {
-        let (Some(local), Some(remote)) = (request.to_tag(), request.from_tag()) else {
-            return Err(StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST);
-        };
-        let id = self
-            .find(request.call_id(), local, remote)
-            .ok_or(StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST)?;
-        let d = self
-            .dialogs
-            .get_mut(&id)
-            .ok_or(StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST)?;
-        d.on_request(request)?;
-        Ok(id)
-    }
-
-    /// An ACK outside a transaction: for a 2xx of ours. Stops its retransmission.
-    pub(crate) fn on_ack(&mut self, request: &Request, _now: Instant) -> Option<DialogId> {
-        let id = self.find(request.call_id(), request.to_tag()?, request.from_tag()?)?;
-        self.pending_2xx.remove(&id);
-        if let Some(d) = self.dialogs.get_mut(&id) {
-            d.state = DialogState::Confirmed;
-        }
-        Some(id)
-    }
-
-    /// A CANCEL ended an INVITE: its early dialogs end too.
-    pub(crate) fn on_invite_cancelled(&mut self, invite: &Request) {
-        let Some(remote) = invite.from_tag() else {
-            return;
-        };
-        let ids: Vec<DialogId> = self
-            .dialogs
-            .iter()
-            .filter(|(_, d)| {
-                !d.uac
-                    && d.call_id == invite.call_id()
-                    && d.remote_tag == remote
-                    && d.state == DialogState::Early
-            })
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
-            self.remove(id);
-        }
-    }
-
-    /// We answered an INVITE with a 2xx: retransmit it until the ACK (§13.3.1.4).
-    pub(crate) fn start_2xx(&mut self, id: DialogId, bytes: Bytes, peer: Peer, now: Instant) {
-        if let Some(d) = self.dialogs.get_mut(&id) {
-            d.state = DialogState::Confirmed;
-        }
-        let reliable = peer.reliable();
-        let t1 = self.t1;
-        let entry = Pending2xx {
-            bytes,
-            peer,
-            // Over a reliable transport only the give-up timer runs.
-            next: if reliable { now + t1 * 64 } else { now + t1 },
-            interval: t1,
-            give_up: now + t1 * 64,
-        };
-        self.pending_2xx.insert(id, entry);
-    }
-
-    /// A response to an INVITE we sent (request `rid`): early dialogs per tag, the
-    /// first 2xx confirms its dialog and ends the other early ones.
-    pub(crate) fn on_invite_response(
-        &mut self,
-        rid: RequestId,
-        request: &Request,
-        response: &Response,
-        peer: &Peer,
-        via_addr: SocketAddr,
-    ) -> ForkOutcome {
-        let status = response.status().as_u16();
-        let Some(tag) = response.to_tag() else {
-            return ForkOutcome::Deliver(None);
-        };
-        if status >= 300 {
-            // The INVITE failed: its early dialogs end.
-            if let Some(fork) = self.forks.remove(&rid) {
-                for id in fork.dialogs {
-                    if fork.confirmed != Some(id) {
-                        self.remove(id);
-                    }
-                }
-            }
-            return ForkOutcome::Deliver(None);
-        }
-        let existing = self.find(
-            request.call_id(),
-            request.from_tag().unwrap_or_default(),
-            tag,
-        );
-        let fork = self.forks.entry(rid).or_default();
-        let confirmed = fork.confirmed;
-        let id = match existing {
-            Some(id) => id,
-            None => {
-                let Some(d) = Dialog::uac(request, response, peer.clone(), via_addr) else {
-                    return ForkOutcome::Deliver(None);
-                };
-                let id = self.insert(d);
-                if let Some(f) = self.forks.get_mut(&rid) {
-                    f.dialogs.push(id);
-                }
-                id
-            }
-        };
-        if status < 200 {
-            return ForkOutcome::Deliver(Some(id));
-        }
-        match confirmed {
-            Some(c) if c == id => ForkOutcome::Reack(id),
-            Some(_) => ForkOutcome::ExtraFork(id),
-            None => {
-                if let Some(d) = self.dialogs.get_mut(&id) {
-                    d.state = DialogState::Confirmed;
-                    // A target refresh: the 2xx's Contact is the target.
-                    if let Some(c) = response.contacts().next() {
-                        d.remote_target = c.uri().as_str().to_string();
-                    }
-                    // The route set is fixed by the 2xx (§12.1.2 / §13.2.2.4).
-                    let mut rs: Vec<String> = response
-                        .record_routes()
-                        .filter_map(Result::ok)
-                        .map(|r| r.as_str().to_string())
-                        .collect();
-                    rs.reverse();
-                    d.route_set = rs;
-                }
-                let others: Vec<DialogId> = self
-                    .forks
-                    .get(&rid)
-                    .map(|f| f.dialogs.iter().copied().filter(|d| *d != id).collect())
-                    .unwrap_or_default();
-                for o in others {
-                    if self
-                        .dialogs
-                        .get(&o)
-                        .is_some_and(|d| d.state == DialogState::Early)
-                    {
-                        self.remove(o);
-                    }
-                }
-                if let Some(f) = self.forks.get_mut(&rid) {
-                    f.confirmed = Some(id);
-                    f.dialogs.retain(|d| *d == id);
-                }
-                ForkOutcome::Deliver(Some(id))
-            }
-        }
-    }
-
-    /// Remembers the ACK sent for a dialog's 2xx.
-    pub(crate) fn remember_ack(&mut self, id: DialogId, ack: Bytes, peer: Peer) {
-        self.acks.insert(id, (ack, peer));
-    }
-
-    /// The ACK to resend for a retransmitted 2xx.
-    pub(crate) fn ack_for(&self, id: DialogId) -> Option<(Bytes, Peer)> {
-        self.acks.get(&id).cloned()
-    }
-
-    /// The INVITE's transaction ended: forget its fork bookkeeping.
-    pub(crate) fn forget_request(&mut self, rid: RequestId) {
-        if let Some(fork) = self.forks.remove(&rid) {
-            for id in fork.dialogs {
-                if self
-                    .dialogs
-                    .get(&id)
-                    .is_some_and(|d| d.state == DialogState::Early)
-                {
-                    self.remove(id);
-                }
-            }
-        }
-    }
-
-    /// The dialog our response with tag `local_tag` to `request` made.
-    pub(crate) fn find_for_uas(&self, request: &Request, local_tag: &str) -> Option<DialogId> {
-        self.find(request.call_id(), local_tag, request.from_tag()?)
-    }
-
-    /// The dialog a response to a UAC request belongs to (non-INVITE in a dialog).
-    pub(crate) fn find_for_response(&self, response: &Response) -> Option<DialogId> {
-        self.find(response.call_id(), response.from_tag()?, response.to_tag()?)
-    }
-
-    /// The next 2xx retransmission or give-up.
-    pub(crate) fn deadline(&self) -> Option<Instant> {
-        self.pending_2xx
-            .values()
-            .map(|p| p.next.min(p.give_up))
-            .min()
-    }
-
-    /// Runs 2xx retransmissions due by `now`: returns what to send, and the dialogs
-    /// whose ACK never came (the UAS then ends them with BYE).
-    pub(crate) fn on_timer(&mut self, now: Instant) -> (Vec<(Peer, Bytes)>, Vec<DialogId>) {
-        let mut sends = Vec::new();
-        let mut dead = Vec::new();
-        for (id, p) in self.pending_2xx.iter_mut() {
-            if p.give_up <= now {
-                dead.push(*id);
-                continue;
-            }
-            if p.next <= now {
-                if !p.peer.reliable() {
-                    sends.push((p.peer.clone(), p.bytes.clone()));
-                }
-                p.interval = (p.interval * 2).min(self.t2);
-                p.next = (now + p.interval).min(p.give_up);
-            }
-        }
-        for id in &dead {
-            self.pending_2xx.remove(id);
-        }
-        (sends, dead)
-    }
+/// Requests that refresh the remote target (§12.2: re-INVITE, UPDATE; RFC 6665's
+/// SUBSCRIBE and NOTIFY, RFC 3515's REFER).
+fn is_target_refresh(method: &Method) -> bool {
+    matches!(
+        method,
+        Method::Invite | Method::Update | Method::Subscribe | Method::Notify | Method::Refer
+    )
 }

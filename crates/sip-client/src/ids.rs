@@ -6,7 +6,7 @@ use sip_message::headers::BRANCH_MAGIC_COOKIE;
 
 /// A branch for a new client transaction: the RFC 3261 magic cookie and 16 random
 /// characters (about 82 bits).
-pub fn branch(rng: &mut dyn Random) -> String {
+pub(crate) fn branch(rng: &mut dyn Random) -> String {
     let mut b = String::with_capacity(BRANCH_MAGIC_COOKIE.len() + 16);
     b.push_str(BRANCH_MAGIC_COOKIE);
     b.push_str(&rng.token(16));
@@ -14,14 +14,31 @@ pub fn branch(rng: &mut dyn Random) -> String {
 }
 
 /// A From or To tag (12 random characters, about 62 bits).
-pub fn tag(rng: &mut dyn Random) -> String {
+pub(crate) fn tag(rng: &mut dyn Random) -> String {
     rng.token(12)
 }
 
 /// A Call-ID: 24 random characters (about 124 bits), so Call-IDs never collide
 /// across restarts or hosts (pyVoIP derived them from a counter and the host).
-pub fn call_id(rng: &mut dyn Random) -> String {
+pub(crate) fn call_id(rng: &mut dyn Random) -> String {
     rng.token(24)
+}
+
+/// A random RFC 4122 version-4 UUID URN, for `+sip.instance` (RFC 5626).
+pub fn instance_id(rng: &mut dyn Random) -> String {
+    let mut b = [0u8; 16];
+    rng.fill(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "urn:uuid:{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 #[cfg(test)]

@@ -1,55 +1,70 @@
-//! The SIP protocol core: transactions (RFC 3261 §17, RFC 6026), dialogs,
-//! registration and the UA's answers, as sans-IO state machines; and, behind the
-//! `tokio` feature, the driver that joins them to sockets.
+//! The SIP protocol core: transactions (RFC 3261 §17, RFC 6026), registration,
+//! calls (INVITE sessions with their dialogs, offer/answer, CANCEL, re-INVITE,
+//! UPDATE, BYE), plain requests, and the answers a UA gives on its own, as sans-IO
+//! state machines; and, behind the `tokio` feature, the driver that joins them to
+//! sockets.
 //!
 //! # The driver contract
 //!
-//! Every state machine here is driven the same way (after quinn-proto and str0m):
+//! Every machine here is driven the same way (after quinn-proto and str0m); see
+//! [`machine`] for the contract and the canonical loop:
 //!
-//! - `handle_*(input, now)`: a received message (with its [`Peer`]), an API command,
-//!   or a transport error;
-//! - `poll_output()`: drained until `None` after every input; outputs are transmits
-//!   (bytes for a peer) and events for the layer above;
-//! - `poll_timeout()` and `handle_timeout(now)`: one deadline for the driver.
+//! - [`Machine::handle_input`]: bytes or a parsed message with its [`Peer`], or a
+//!   transport failure; commands are methods that return what they started;
+//! - [`Machine::poll_output`]: drained until `None` after every input: a
+//!   [`Transmit`] or an event;
+//! - [`Machine::poll_timeout`] and [`Machine::handle_timeout`]: one deadline.
 //!
 //! Time is an argument and randomness is injected, so tests run hours of protocol
-//! time over a lossy simulated network in milliseconds. The canonical loop:
+//! time over a lossy simulated network (the `sim` feature) in milliseconds.
 //!
-//! ```text
-//! loop {
-//!     while let Some(out) = core.poll_output() { send or deliver it }
-//!     select {
-//!         message from the transport => core.handle_message(msg, peer, now),
-//!         command from the API       => core.<command>(..., now),
-//!         sleep until poll_timeout() => core.handle_timeout(now),
-//!     }
-//! }
-//! ```
+//! # One machine per concern
+//!
+//! - [`transaction`]: the transaction layer; it decides the transport of each request
+//!   (RFC 3261 §18.1.1) where the transaction is made.
+//! - [`registration`]: one [`Registration`] per account.
+//! - [`call`]: one [`InviteSession`] per call.
+//! - [`Endpoint`]: routes each message and timer to the machine that owns it, and
+//!   answers what no machine owns.
 
 #![forbid(unsafe_code)]
 
+mod answers;
+pub mod call;
+mod config;
+mod context;
 pub mod dialog;
 #[cfg(feature = "tokio")]
 pub mod driver;
 pub mod endpoint;
-pub mod ids;
+mod ids;
+pub mod machine;
 mod peer;
 pub mod registration;
+mod request_build;
+mod requests;
+#[cfg(feature = "sim")]
 pub mod simnet;
 mod timers;
 pub mod transaction;
 
-pub use dialog::{Dialog, DialogId, DialogState};
+pub use call::{CallError, CallEvent, CallSpec, CallState, EndReason, InviteSession, Role};
+pub use config::EndpointConfig;
+pub use context::{AccountId, CallId, RequestId};
+pub use dialog::{Dialog, DialogState};
 #[cfg(feature = "tokio")]
-pub use driver::{ClientError, Registered, RequestHandle, SipClient, SipClientConfig};
-pub use endpoint::{
-    DialogRequest, Endpoint, EndpointConfig, Event, OutgoingRequest, Output, RequestError,
-    RequestId,
+pub use driver::{
+    CallHandle, ClientError, ClientEvent, IncomingCall, Registered, RequestHandle, SipClient,
+    SipClientConfig, Tap, Wire,
 };
+pub use endpoint::{Endpoint, Event};
+pub use ids::instance_id;
+pub use machine::{Input, Machine, Output, Transmit};
 pub use peer::{Peer, uri_in};
 pub use registration::{
-    AccountId, Registration, RegistrationConfig, RegistrationError, RegistrationEvent,
-    RegistrationState,
+    Registration, RegistrationConfig, RegistrationError, RegistrationEvent, RegistrationState,
 };
+pub use request_build::BuildError;
+pub use requests::{OutgoingRequest, RequestError};
 pub use timers::TimerConfig;
 pub use transaction::{TransactionLayer, TxError, TxEvent, TxId, TxOutput};

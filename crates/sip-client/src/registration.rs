@@ -18,14 +18,12 @@ use sip_message::headers::{MinExpires, RetryAfter};
 use sip_message::{HeaderName, Message, MessageBuilder, Method, Request, Response, Uri};
 use sip_nat::{AddressLearner, Observation};
 
-use crate::endpoint::{Ctx, Owner};
+use std::collections::VecDeque;
+
+use crate::context::{AccountId, Ctx, Identity};
 use crate::ids;
 use crate::peer::Peer;
 use crate::transaction::TxId;
-
-/// Identifies an account (one registration) in an [`crate::Endpoint`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AccountId(pub u32);
 
 /// What a registration needs to know.
 #[derive(Clone, Debug)]
@@ -61,7 +59,8 @@ pub struct RegistrationConfig {
     /// The longest wait between attempts.
     pub max_retry_interval: Duration,
     /// Re-register with the public address when a response's Via shows that a NAT
-    /// rewrites ours (RFC 3581 `received`/`rport`).
+    /// rewrites ours (RFC 3581 `received`/`rport`). UDP only: over TCP or TLS the
+    /// port the server sees is our connection's, where nothing listens.
     pub follow_public_address: bool,
     /// The User-Agent header, if any.
     pub user_agent: Option<String>,
@@ -256,14 +255,19 @@ pub struct Registration {
     in_flight: Option<InFlight>,
     /// The 423 Min-Expires already obeyed in this attempt.
     raised_for_423: bool,
+    events: VecDeque<RegistrationEvent>,
 }
 
 impl Registration {
-    pub(crate) fn new(id: AccountId, config: RegistrationConfig, ctx: &mut Ctx<'_>) -> Self {
+    pub(crate) fn new(
+        id: AccountId,
+        config: RegistrationConfig,
+        rng: &mut dyn sip_message::Random,
+    ) -> Self {
         Registration {
             id,
-            call_id: ids::call_id(ctx.rng),
-            from_tag: ids::tag(ctx.rng),
+            call_id: ids::call_id(rng),
+            from_tag: ids::tag(rng),
             cseq: 0,
             expires: config.expires,
             state: RegistrationState::Idle,
@@ -276,7 +280,27 @@ impl Registration {
             stale_contact: None,
             in_flight: None,
             raised_for_423: false,
+            events: VecDeque::new(),
             config,
+        }
+    }
+
+    /// The next event to report.
+    pub(crate) fn poll_event(&mut self) -> Option<RegistrationEvent> {
+        self.events.pop_front()
+    }
+
+    /// What requests sent for this account carry: the AOR, our Contact and address,
+    /// and the names credentials are looked up under.
+    pub(crate) fn identity(&self) -> Identity {
+        Identity {
+            account: self.id,
+            from: self.config.aor_name_addr(),
+            contact: self.contact_uri(),
+            via_addr: self.learner.advertised(),
+            server: self.config.server.clone(),
+            auth_user: self.config.auth_user.clone(),
+            peer: self.config.peer.clone(),
         }
     }
 
@@ -346,8 +370,8 @@ impl Registration {
         s
     }
 
-    /// The next instant this registration needs [`Registration::on_timer`].
-    pub(crate) fn deadline(&self) -> Option<Instant> {
+    /// The next instant this registration needs [`Registration::handle_timeout`].
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         self.timer
     }
 
@@ -365,12 +389,13 @@ impl Registration {
     pub(crate) fn unregister(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
         self.timer = None;
         if let Some(f) = self.in_flight.take() {
-            ctx.owners.remove(&f.tx);
+            ctx.release(f.tx);
         }
         if self.bound_until.is_none() && self.granted.is_none() {
             // Nothing registered: nothing to remove.
             self.state = RegistrationState::Idle;
-            ctx.emit_registration(self.id, RegistrationEvent::Unregistered { error: None });
+            self.events
+                .push_back(RegistrationEvent::Unregistered { error: None });
             return;
         }
         self.send(Purpose::Unregister, ctx, now);
@@ -399,13 +424,12 @@ impl Registration {
         let request = match self.build(purpose, removing, authorization, ctx) {
             Ok(r) => r,
             Err(e) => {
-                self.give_up(e, ctx);
+                self.give_up(e);
                 return;
             }
         };
-        match ctx.tx.send_request(request, self.config.peer.clone(), now) {
+        match ctx.send_request(request, self.config.peer.clone(), now) {
             Ok(tx) => {
-                ctx.owners.insert(tx, Owner::Registration(self.id));
                 self.in_flight = Some(InFlight {
                     tx,
                     purpose,
@@ -414,7 +438,7 @@ impl Registration {
                     answered_realm: authorization.first().map(|a| a.realm.clone()),
                 });
             }
-            Err(_) => self.fail(RegistrationError::Transport, None, ctx, now),
+            Err(_) => self.fail(RegistrationError::Transport, None, now),
         }
     }
 
@@ -488,7 +512,7 @@ impl Registration {
         let (purpose, sent_at, removing) = (flight.purpose, flight.sent_at, flight.removing);
         let answered_realm = flight.answered_realm.clone();
         self.in_flight = None;
-        ctx.owners.remove(&tx);
+        ctx.release(tx);
         match status {
             200..=299 => self.on_success(purpose, &response, sent_at, ctx, now),
             401 | 407 => self.on_challenge(purpose, removing, &response, ctx, now),
@@ -503,7 +527,7 @@ impl Registration {
                         self.raised_for_423 = true;
                         self.transmit(purpose, removing, &[], ctx, now);
                     }
-                    _ => self.fail(RegistrationError::IntervalTooBrief, None, ctx, now),
+                    _ => self.fail(RegistrationError::IntervalTooBrief, None, now),
                 }
             }
             _ => {
@@ -528,14 +552,13 @@ impl Registration {
                     RegistrationError::Rejected { status, reason }
                 };
                 if purpose == Purpose::Unregister {
-                    self.unregistered(Some(error), ctx);
+                    self.unregistered(Some(error));
                 } else if matches!(error, RegistrationError::CredentialsRejected { .. }) {
-                    self.give_up(error, ctx);
+                    self.give_up(error);
                 } else {
                     self.fail(
                         error,
                         retry_after.map(|s| Duration::from_secs(s.into())),
-                        ctx,
                         now,
                     );
                 }
@@ -552,7 +575,7 @@ impl Registration {
         now: Instant,
     ) {
         if purpose == Purpose::Unregister {
-            self.unregistered(None, ctx);
+            self.unregistered(None);
             return;
         }
         let ours = self.contact_uri();
@@ -575,7 +598,7 @@ impl Registration {
             _ => response.expires().unwrap_or(self.expires),
         };
         if granted == 0 {
-            self.fail(RegistrationError::NotBound, None, ctx, now);
+            self.fail(RegistrationError::NotBound, None, now);
             return;
         }
         let refresh = self.bound_until.is_some();
@@ -590,22 +613,24 @@ impl Registration {
             .max(Duration::from_secs(1));
         self.timer = Some(sent_at + wait);
         self.state = RegistrationState::Registered;
-        ctx.emit_registration(
-            self.id,
-            RegistrationEvent::Registered {
-                expires: granted,
-                contact: ours,
-                bindings,
-                refresh,
-            },
-        );
-        // A NAT between us and the registrar: register the address it sees.
+        self.events.push_back(RegistrationEvent::Registered {
+            expires: granted,
+            contact: ours,
+            bindings,
+            refresh,
+        });
+        // A NAT between us and the registrar: register the address it sees. Only over
+        // UDP: on a stream the source port the registrar sees is our connection's
+        // ephemeral port, where nothing listens (a NATed phone on TCP or TLS needs
+        // RFC 5626 flows instead).
         if self.config.follow_public_address
+            && self.config.peer.mode == sip_message::TransportMode::Udp
             && let Observation::Changed { public } = self.learner.observe(&response.top_via())
         {
             self.stale_contact = Some(self.learner.advertised());
             self.learner.adopt(public);
-            ctx.emit_registration(self.id, RegistrationEvent::PublicAddress { public });
+            self.events
+                .push_back(RegistrationEvent::PublicAddress { public });
             self.send(Purpose::Register, ctx, now);
         }
     }
@@ -627,10 +652,7 @@ impl Registration {
                 &self.config.auth_user,
             )
         };
-        match ctx
-            .digest
-            .respond(&mut self.auth, response, &target, ctx.creds, ctx.rng)
-        {
+        match ctx.answer_challenge(&mut self.auth, response, &target) {
             Ok(values) => self.transmit(purpose, removing, &values, ctx, now),
             Err(e) => {
                 let error = match e {
@@ -640,57 +662,46 @@ impl Registration {
                     other => RegistrationError::Auth(other),
                 };
                 if purpose == Purpose::Unregister {
-                    self.unregistered(Some(error), ctx);
+                    self.unregistered(Some(error));
                 } else {
-                    self.give_up(error, ctx);
+                    self.give_up(error);
                 }
             }
         }
     }
 
-    fn unregistered(&mut self, error: Option<RegistrationError>, ctx: &mut Ctx<'_>) {
+    fn unregistered(&mut self, error: Option<RegistrationError>) {
         self.state = RegistrationState::Idle;
         self.bound_until = None;
         self.granted = None;
         self.timer = None;
-        ctx.emit_registration(self.id, RegistrationEvent::Unregistered { error });
+        self.events
+            .push_back(RegistrationEvent::Unregistered { error });
     }
 
     /// Stops for good: the failure cannot be cured by trying again.
-    fn give_up(&mut self, error: RegistrationError, ctx: &mut Ctx<'_>) {
+    fn give_up(&mut self, error: RegistrationError) {
         self.state = RegistrationState::Failed;
         self.timer = None;
         self.failures = self.failures.saturating_add(1);
-        ctx.emit_registration(
-            self.id,
-            RegistrationEvent::Failed {
-                error,
-                fatal: true,
-                retry_in: None,
-            },
-        );
+        self.events.push_back(RegistrationEvent::Failed {
+            error,
+            fatal: true,
+            retry_in: None,
+        });
     }
 
     /// Counts a failure; retries later or, past the threshold, gives up.
-    fn fail(
-        &mut self,
-        error: RegistrationError,
-        retry_after: Option<Duration>,
-        ctx: &mut Ctx<'_>,
-        now: Instant,
-    ) {
+    fn fail(&mut self, error: RegistrationError, retry_after: Option<Duration>, now: Instant) {
         self.failures = self.failures.saturating_add(1);
         if self.failures >= self.config.failure_threshold.max(1) {
             self.state = RegistrationState::Failed;
             self.timer = None;
-            ctx.emit_registration(
-                self.id,
-                RegistrationEvent::Failed {
-                    error,
-                    fatal: true,
-                    retry_in: None,
-                },
-            );
+            self.events.push_back(RegistrationEvent::Failed {
+                error,
+                fatal: true,
+                retry_in: None,
+            });
             return;
         }
         let backoff = self
@@ -710,14 +721,11 @@ impl Registration {
         }
         self.state = RegistrationState::WaitingToRetry;
         self.timer = Some(now + wait);
-        ctx.emit_registration(
-            self.id,
-            RegistrationEvent::Failed {
-                error,
-                fatal: false,
-                retry_in: Some(wait),
-            },
-        );
+        self.events.push_back(RegistrationEvent::Failed {
+            error,
+            fatal: false,
+            retry_in: Some(wait),
+        });
     }
 
     /// The transaction of our REGISTER timed out or failed to send.
@@ -733,20 +741,20 @@ impl Registration {
         };
         let purpose = flight.purpose;
         self.in_flight = None;
-        ctx.owners.remove(&tx);
+        ctx.release(tx);
         let error = if timeout {
             RegistrationError::Timeout
         } else {
             RegistrationError::Transport
         };
         match purpose {
-            Purpose::Unregister => self.unregistered(Some(error), ctx),
-            Purpose::Register => self.fail(error, None, ctx, now),
+            Purpose::Unregister => self.unregistered(Some(error)),
+            Purpose::Register => self.fail(error, None, now),
         }
     }
 
     /// The refresh or retry timer fired.
-    pub(crate) fn on_timer(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
+    pub(crate) fn handle_timeout(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
         if self.timer.is_none_or(|t| t > now) {
             return;
         }

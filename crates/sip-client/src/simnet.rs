@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use sip_message::{Random, SeededRandom};
 
-use crate::endpoint::{Endpoint, Event, Output};
+use crate::endpoint::Endpoint;
+use crate::machine::{Input, Machine, Output};
 use crate::peer::Peer;
 
 /// Something the network can drive.
@@ -118,6 +119,9 @@ pub struct SimNet {
     start: Instant,
     rng: SeededRandom,
     conditions: NetConditions,
+    /// Conditions of the links of particular nodes (a phone on lossy Wi-Fi), which
+    /// apply to every datagram to or from that address.
+    links: std::collections::HashMap<SocketAddr, NetConditions>,
     queue: BinaryHeap<Reverse<InFlight>>,
     seq: u64,
     /// The last delivery time per stream direction, so streams stay in order.
@@ -133,6 +137,7 @@ impl SimNet {
             start,
             rng: SeededRandom::new(seed),
             conditions,
+            links: Default::default(),
             queue: BinaryHeap::new(),
             seq: 0,
             stream_tail: Default::default(),
@@ -160,6 +165,20 @@ impl SimNet {
         self.conditions = c;
     }
 
+    /// Gives the node at `addr` a link of its own: datagrams to or from it meet
+    /// these conditions instead of the network's.
+    pub fn set_link(&mut self, addr: SocketAddr, c: NetConditions) {
+        self.links.insert(addr, c);
+    }
+
+    fn conditions_between(&self, a: SocketAddr, b: SocketAddr) -> NetConditions {
+        self.links
+            .get(&a)
+            .or_else(|| self.links.get(&b))
+            .copied()
+            .unwrap_or(self.conditions)
+    }
+
     fn chance(&mut self, p: f64) -> bool {
         if p <= 0.0 {
             return false;
@@ -168,8 +187,8 @@ impl SimNet {
         x < p
     }
 
-    fn delay(&mut self) -> Duration {
-        let (lo, hi) = (self.conditions.min_delay, self.conditions.max_delay);
+    fn delay(&mut self, c: &NetConditions) -> Duration {
+        let (lo, hi) = (c.min_delay, c.max_delay);
         if hi <= lo {
             return lo;
         }
@@ -180,8 +199,9 @@ impl SimNet {
     /// Hands a packet from `from` to the network.
     pub fn send(&mut self, from: SocketAddr, to: &Peer, bytes: Bytes) {
         self.stats.sent += 1;
+        let c = self.conditions_between(from, to.addr);
         if to.mode.is_stream() {
-            let d = self.conditions.min_delay;
+            let d = c.min_delay;
             let tail = self
                 .stream_tail
                 .get(&(from, to.addr))
@@ -192,15 +212,15 @@ impl SimNet {
             self.push(at, from, to, bytes);
             return;
         }
-        if self.chance(self.conditions.loss) {
+        if self.chance(c.loss) {
             self.stats.lost += 1;
             return;
         }
-        let d = self.delay();
+        let d = self.delay(&c);
         self.push(self.now + d, from, to, bytes.clone());
-        if self.chance(self.conditions.duplicate) {
+        if self.chance(c.duplicate) {
             self.stats.duplicated += 1;
-            let d = self.delay();
+            let d = self.delay(&c);
             self.push(self.now + d, from, to, bytes);
         }
     }
@@ -277,53 +297,58 @@ impl SimNet {
     }
 }
 
-/// An [`Endpoint`] on the simulated network, keeping its events for the test.
-pub struct SimUa {
-    /// The endpoint.
-    pub endpoint: Endpoint,
+/// A machine on the simulated network (an [`Endpoint`], a registrar...), keeping its
+/// events for the test.
+pub struct SimNode<M: Machine> {
+    /// The machine.
+    pub machine: M,
     /// Its address.
     pub addr: SocketAddr,
     /// Events not yet taken by the test.
-    pub events: Vec<Event>,
+    pub events: Vec<M::Event>,
 }
 
-impl SimUa {
-    /// An endpoint at `addr`.
-    pub fn new(endpoint: Endpoint, addr: SocketAddr) -> SimUa {
-        SimUa {
-            endpoint,
+/// An [`Endpoint`] on the simulated network.
+pub type SimUa = SimNode<Endpoint>;
+
+impl<M: Machine> SimNode<M> {
+    /// A machine at `addr`.
+    pub fn new(machine: M, addr: SocketAddr) -> SimNode<M> {
+        SimNode {
+            machine,
             addr,
             events: Vec::new(),
         }
     }
 
     /// Takes the events so far.
-    pub fn take_events(&mut self) -> Vec<Event> {
+    pub fn take_events(&mut self) -> Vec<M::Event> {
         std::mem::take(&mut self.events)
     }
 }
 
-impl std::fmt::Debug for SimUa {
+impl<M: Machine> std::fmt::Debug for SimNode<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimUa")
+        f.debug_struct("SimNode")
             .field("addr", &self.addr)
             .finish_non_exhaustive()
     }
 }
 
-impl Node for SimUa {
+impl<M: Machine<Input = Input>> Node for SimNode<M> {
     fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     fn on_packet(&mut self, bytes: Bytes, from: Peer, now: Instant) {
-        self.endpoint.handle_bytes(bytes, from, now);
+        self.machine
+            .handle_input(Input::Bytes { bytes, peer: from }, now);
     }
 
     fn poll_transmit(&mut self) -> Option<(Peer, Bytes)> {
-        while let Some(o) = self.endpoint.poll_output() {
+        while let Some(o) = self.machine.poll_output() {
             match o {
-                Output::Transmit { peer, bytes, .. } => return Some((peer, bytes)),
+                Output::Transmit(t) => return Some((t.peer, t.bytes)),
                 Output::Event(e) => self.events.push(e),
             }
         }
@@ -331,10 +356,10 @@ impl Node for SimUa {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        self.endpoint.poll_timeout()
+        self.machine.poll_timeout()
     }
 
     fn on_timeout(&mut self, now: Instant) {
-        self.endpoint.handle_timeout(now);
+        self.machine.handle_timeout(now);
     }
 }

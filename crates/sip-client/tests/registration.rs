@@ -7,6 +7,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use sip_client::Machine;
 use sip_client::simnet::{NetConditions, SimNet};
 use sip_client::{RegistrationError, RegistrationEvent, RegistrationState};
 use sip_message::{HeaderName, TransportMode};
@@ -22,7 +23,7 @@ fn silent_registrar_udp_schedule_then_timeout_and_backoff() {
     let mut net = SimNet::new(1, NetConditions::perfect(), start);
     let mut server = Scripted::new(SERVER, |_, _| None);
     let (mut ua, id) = ua(1, TransportMode::Udp, 3600);
-    ua.endpoint.register(id, start);
+    ua.machine.register(id, start);
     net.run_until(
         &mut [&mut ua, &mut server],
         start + Duration::from_secs(40),
@@ -71,7 +72,7 @@ fn silent_registrar_tcp_sends_once_and_fails_at_timer_f() {
     let mut net = SimNet::new(1, NetConditions::perfect(), start);
     let mut server = Scripted::new(SERVER, |_, _| None);
     let (mut ua, id) = ua(1, TransportMode::Tcp, 3600);
-    ua.endpoint.register(id, start);
+    ua.machine.register(id, start);
     net.run_until(
         &mut [&mut ua, &mut server],
         start + Duration::from_secs(40),
@@ -93,7 +94,7 @@ fn three_failures_are_fatal_and_nothing_follows() {
     let mut net = SimNet::new(1, NetConditions::perfect(), start);
     let mut server = Scripted::new(SERVER, |_, _| Some((403, vec![])));
     let (mut ua, id) = ua(1, TransportMode::Udp, 3600);
-    ua.endpoint.register(id, start);
+    ua.machine.register(id, start);
     net.run_until(
         &mut [&mut ua, &mut server],
         start + Duration::from_secs(3600),
@@ -126,11 +127,11 @@ fn three_failures_are_fatal_and_nothing_follows() {
         ]
     );
     assert_eq!(
-        ua.endpoint.account(id).unwrap().state(),
+        ua.machine.account(id).unwrap().state(),
         RegistrationState::Failed
     );
     assert_eq!(
-        ua.endpoint.poll_timeout(),
+        ua.machine.poll_timeout(),
         None,
         "a failed registration keeps no timer"
     );
@@ -148,7 +149,7 @@ fn service_unavailable_waits_as_told() {
         }
     });
     let (mut ua, id) = ua(1, TransportMode::Udp, 3600);
-    ua.endpoint.register(id, start);
+    ua.machine.register(id, start);
     net.run_until(
         &mut [&mut ua, &mut server],
         start + Duration::from_secs(600),
@@ -190,7 +191,7 @@ fn interval_too_brief_retries_with_min_expires() {
         }
     });
     let (mut ua, id) = ua(1, TransportMode::Udp, 300);
-    ua.endpoint.register(id, start);
+    ua.machine.register(id, start);
     net.run_until(
         &mut [&mut ua, &mut server],
         start + Duration::from_secs(5),
@@ -214,7 +215,7 @@ fn interval_too_brief_without_a_higher_minimum_fails() {
     let mut net = SimNet::new(1, NetConditions::perfect(), start);
     let mut server = Scripted::new(SERVER, |_, _| Some((423, vec![])));
     let (mut ua, id) = ua(1, TransportMode::Udp, 300);
-    ua.endpoint.register(id, start);
+    ua.machine.register(id, start);
     net.run_until(
         &mut [&mut ua, &mut server],
         start + Duration::from_secs(5),
@@ -249,7 +250,7 @@ fn stale_nonce_is_answered_again() {
         }
     });
     let (mut ua, id) = ua(1, TransportMode::Udp, 600);
-    ua.endpoint.register(id, start);
+    ua.machine.register(id, start);
     net.run_until(
         &mut [&mut ua, &mut server],
         start + Duration::from_secs(5),
@@ -273,7 +274,7 @@ fn a_server_that_rechallenges_forever_is_left() {
             Some((401, challenge(&format!("n{nonce}"), stale && has_auth(r))))
         });
         let (mut ua, id) = ua(1, TransportMode::Udp, 600);
-        ua.endpoint.register(id, start);
+        ua.machine.register(id, start);
         net.run_until(
             &mut [&mut ua, &mut server],
             start + Duration::from_secs(3600),
@@ -310,7 +311,7 @@ fn refresh_comes_at_half_or_margin_and_keeps_call_id() {
         ))
     });
     let (mut ua, id) = ua(1, TransportMode::Udp, 3600);
-    ua.endpoint.register(id, start);
+    ua.machine.register(id, start);
     net.run_until(
         &mut [&mut ua, &mut server],
         start + Duration::from_secs(35),
@@ -347,13 +348,13 @@ fn deregister_sends_expires_zero() {
     let mut net = SimNet::new(1, NetConditions::perfect(), start);
     let mut server = Scripted::new(SERVER, |_, _| Some((200, vec![])));
     let (mut ua, id) = ua(1, TransportMode::Udp, 3600);
-    ua.endpoint.register(id, start);
+    ua.machine.register(id, start);
     net.run_until(
         &mut [&mut ua, &mut server],
         start + Duration::from_secs(2),
         |_| false,
     );
-    ua.endpoint.unregister(id, net.now());
+    ua.machine.unregister(id, net.now());
     net.run_until(
         &mut [&mut ua, &mut server],
         start + Duration::from_secs(4),
@@ -371,7 +372,7 @@ fn deregister_sends_expires_zero() {
         Some(&RegistrationEvent::Unregistered { error: None })
     );
     assert_eq!(
-        ua.endpoint.account(id).unwrap().state(),
+        ua.machine.account(id).unwrap().state(),
         RegistrationState::Idle
     );
 }
@@ -385,7 +386,7 @@ fn a_nat_rewriting_our_address_triggers_a_new_contact() {
     let mut server = Scripted::new(SERVER, |_, _| Some((200, vec![])));
     server.nat = Some("203.0.113.9:40000".parse().unwrap());
     let (mut ua, id) = ua(1, TransportMode::Udp, 3600);
-    ua.endpoint.register(id, start);
+    ua.machine.register(id, start);
     net.run_until(
         &mut [&mut ua, &mut server],
         start + Duration::from_secs(3),
@@ -410,9 +411,34 @@ fn a_nat_rewriting_our_address_triggers_a_new_contact() {
     );
     assert!(last.top_via().as_str().contains("203.0.113.9:40000"));
     assert_eq!(
-        ua.endpoint.advertised(id),
+        ua.machine.advertised(id),
         Some("203.0.113.9:40000".parse().unwrap())
     );
+}
+
+#[test]
+fn over_a_stream_the_connections_port_is_not_a_public_address() {
+    // Over TCP the registrar sees the connection's ephemeral port in rport: our
+    // Contact must keep the port we listen on.
+    let start = Instant::now();
+    let mut net = SimNet::new(1, NetConditions::perfect(), start);
+    let mut server = Scripted::new(SERVER, |_, _| Some((200, vec![])));
+    server.nat = Some("192.0.2.20:40123".parse().unwrap());
+    let (mut ua, id) = ua(1, TransportMode::Tcp, 3600);
+    ua.machine.register(id, start);
+    net.run_until(
+        &mut [&mut ua, &mut server],
+        start + Duration::from_secs(3),
+        |_| false,
+    );
+    let ev = reg_events(&ua);
+    assert!(
+        !ev.iter()
+            .any(|e| matches!(e, RegistrationEvent::PublicAddress { .. })),
+        "{ev:?}"
+    );
+    assert_eq!(server.requests("REGISTER").len(), 1);
+    assert_eq!(ua.machine.advertised(id), Some(CLIENT.parse().unwrap()));
 }
 
 #[test]
@@ -428,9 +454,9 @@ fn several_accounts_register_independently() {
         CLIENT.parse().unwrap(),
     );
     second.expires = 120;
-    let b = ua.endpoint.add_account(second);
-    ua.endpoint.register(a, start);
-    ua.endpoint.register(b, start);
+    let b = ua.machine.add_account(second);
+    ua.machine.register(a, start);
+    ua.machine.register(b, start);
     net.run_until(
         &mut [&mut ua, &mut server],
         start + Duration::from_secs(2),
@@ -439,7 +465,7 @@ fn several_accounts_register_independently() {
     let regs = server.requests("REGISTER");
     assert_eq!(regs.len(), 2);
     assert_ne!(regs[0].1.call_id(), regs[1].1.call_id());
-    assert_eq!(ua.endpoint.registered_count(), 2);
+    assert_eq!(ua.machine.registered_count(), 2);
     for (_, r) in &regs {
         assert!(r.top_via().branch().unwrap().starts_with("z9hG4bK"));
         assert!(r.call_id().len() >= 20);
@@ -456,7 +482,7 @@ fn call_ids_tags_and_branches_differ_across_restarts() {
         let mut net = SimNet::new(1, NetConditions::perfect(), start);
         let mut server = Scripted::new(SERVER, |_, _| Some((200, vec![])));
         let (mut ua, id) = ua(seed, TransportMode::Udp, 3600);
-        ua.endpoint.register(id, start);
+        ua.machine.register(id, start);
         net.run_until(
             &mut [&mut ua, &mut server],
             start + Duration::from_secs(1),
@@ -481,7 +507,7 @@ fn forbidden_after_our_credentials_means_a_wrong_password() {
         }
     });
     let (mut ua, id) = ua(1, TransportMode::Udp, 600);
-    ua.endpoint.register(id, start);
+    ua.machine.register(id, start);
     net.run_until(
         &mut [&mut ua, &mut server],
         start + Duration::from_secs(600),

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use sip_client::transaction::{ClientState, ServerState};
-use sip_client::{Peer, TimerConfig, TransactionLayer, TxEvent, TxId, TxOutput};
+use sip_client::{Output, Peer, TimerConfig, TransactionLayer, TxEvent, TxId};
 use sip_message::{Message, MessageBuilder, Request, Response, StatusCode, TransportMode};
 
 /// Runs the layer's timers from `start` to `until`, collecting outputs with their time
@@ -20,9 +20,13 @@ struct Run {
 
 impl Run {
     fn new() -> Run {
+        Run::with(TimerConfig::default())
+    }
+
+    fn with(timers: TimerConfig) -> Run {
         let start = Instant::now();
         Run {
-            layer: TransactionLayer::new(TimerConfig::default()),
+            layer: TransactionLayer::new(timers),
             start,
             now: start,
             sent: Vec::new(),
@@ -38,8 +42,8 @@ impl Run {
         while let Some(o) = self.layer.poll_output() {
             let t = self.ms();
             match o {
-                TxOutput::Transmit { bytes, .. } => self.sent.push((t, bytes)),
-                TxOutput::Event(e) => self.events.push((t, e)),
+                Output::Transmit(tr) => self.sent.push((t, tr.bytes)),
+                Output::Event(e) => self.events.push((t, e)),
             }
         }
     }
@@ -147,7 +151,9 @@ fn client_non_invite_provisional_moves_timer_e_to_t2() {
     r.run_until(600);
     r.layer.on_response(response_to(&req, 100), r.now);
     r.run_until(20_000);
-    assert_eq!(r.sent_times(), [0, 500, 4600, 8600, 12600, 16600]);
+    // §17.1.2.2: the 1xx does not restart Timer E; the pending one (due at 1.5 s,
+    // T1 doubled once) fires first, and from then on E runs at T2.
+    assert_eq!(r.sent_times(), [0, 500, 1500, 5500, 9500, 13500, 17500]);
     // A final response ends retransmissions; Timer K (T4 = 5 s) absorbs duplicates.
     r.layer.on_response(response_to(&req, 200), r.now);
     let id = TxId(1);
@@ -158,6 +164,65 @@ fn client_non_invite_provisional_moves_timer_e_to_t2() {
     assert_eq!(delivered, [600, 20_000], "the duplicate 200 is absorbed");
     r.run_until(26_000);
     assert_eq!(r.event_times(is_terminated), [25_000]);
+}
+
+#[test]
+fn timer_e_after_a_provisional_with_other_timers() {
+    // T1 = 100 ms, T2 = 1 s, T4 = 2 s: a constant written into the code fails here.
+    let timers = TimerConfig {
+        t1: Duration::from_millis(100),
+        t2: Duration::from_secs(1),
+        t4: Duration::from_secs(2),
+        ..TimerConfig::default()
+    };
+    let mut r = Run::with(timers);
+    let req = request("OPTIONS", "z9hG4bKt", "UDP");
+    r.layer.send_request(req.clone(), udp(), r.now).unwrap();
+    r.run_until(150);
+    r.layer.on_response(response_to(&req, 180), r.now);
+    r.run_until(4_000);
+    assert_eq!(r.sent_times(), [0, 100, 300, 1300, 2300, 3300]);
+    // Timer F is 64·T1 = 6.4 s whatever the provisional said.
+    r.run_until(7_000);
+    assert_eq!(r.event_times(is_timeout), [6_400]);
+}
+
+#[test]
+fn large_udp_requests_move_to_tcp_with_reliable_timers() {
+    // §18.1.1: over 1300 bytes, and no path MTU known: TCP, decided with the
+    // transaction so that it does not retransmit.
+    let mut r = Run::new();
+    let big = "x".repeat(1400);
+    let raw = format!(
+        "MESSAGE sip:bob@192.0.2.10 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKbig;rport\r\nMax-Forwards: 70\r\nFrom: <sip:alice@example.com>;tag=a1\r\nTo: <sip:bob@example.com>\r\nCall-ID: big\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{big}",
+        big.len()
+    );
+    let Message::Request(req) = Message::parse(raw.into_bytes()).unwrap() else {
+        unreachable!()
+    };
+    r.layer.send_request(req, udp(), r.now).unwrap();
+    let mut sent = Vec::new();
+    while let Some(o) = r.layer.poll_output() {
+        if let Output::Transmit(t) = o {
+            sent.push(t);
+        }
+    }
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].peer.mode, TransportMode::Tcp);
+    let on_wire = Message::parse(sent[0].bytes.clone()).unwrap();
+    let via = on_wire.as_request().unwrap().top_via();
+    assert_eq!(via.transport(), "TCP");
+    assert_eq!(via.branch(), Some("z9hG4bKbig"));
+    r.run_until(40_000);
+    assert!(r.sent.is_empty(), "no retransmission over TCP");
+    assert_eq!(r.event_times(is_timeout), [32_000]);
+    // A small request stays on UDP, and so does a large one when the threshold is off.
+    let mut r = Run::new();
+    r.layer.set_udp_threshold(None);
+    let small = request("OPTIONS", "z9hG4bKsm", "UDP");
+    r.layer.send_request(small, udp(), r.now).unwrap();
+    r.run_until(600);
+    assert_eq!(r.sent_times(), [0, 500]);
 }
 
 #[test]
@@ -433,8 +498,8 @@ fn responses_go_to_rport_on_udp() {
     r.layer.respond(TxId(1), ok, r.now).unwrap();
     let mut to = None;
     while let Some(o) = r.layer.poll_output() {
-        if let TxOutput::Transmit { peer, .. } = o {
-            to = Some(peer.addr);
+        if let Output::Transmit(t) = o {
+            to = Some(t.peer.addr);
         }
     }
     assert_eq!(to, Some("203.0.113.9:40000".parse().unwrap()));
@@ -479,12 +544,44 @@ fn a_request_the_tu_never_answers_still_ends() {
         .on_request(request("OPTIONS", "z9hG4bKn1", "UDP"), udp(), r.now);
     r.run_until(40_000);
     assert_eq!(r.event_times(is_terminated), [32_000]);
-    // INVITE: 100 Trying at 200 ms, then the proceeding limit plus 64·T1.
+}
+
+#[test]
+fn an_invite_rings_as_long_as_its_tu_lets_it() {
+    // §13.3.1.1: an INVITE may ring for minutes; its transaction lives until the TU
+    // answers it (here after 250 s, past the old 180 s + 64·T1 limit) or ends it.
+    let mut r = Run::new();
+    let req = request("INVITE", "z9hG4bKn2", "UDP");
+    r.layer.on_request(req.clone(), udp(), r.now);
+    r.run_until(250_000);
+    assert_eq!(r.sent_times(), [200]);
+    assert!(r.event_times(is_terminated).is_empty());
+    let ok = MessageBuilder::response_to(&req, StatusCode::OK, Some("s1"))
+        .finish()
+        .freeze();
+    r.layer.respond(TxId(1), ok, r.now).unwrap();
+    assert_eq!(r.layer.server_state(TxId(1)), Some(ServerState::Accepted));
+    // Timer L then ends it.
+    r.run_until(300_000);
+    assert_eq!(r.event_times(is_terminated), [282_000]);
+    // A TU that gives up ends it at once.
     let mut r = Run::new();
     r.layer
-        .on_request(request("INVITE", "z9hG4bKn2", "UDP"), udp(), r.now);
-    r.run_until(300_000);
-    assert_eq!(r.sent_times(), [200]);
-    assert_eq!(r.event_times(is_terminated), [212_000]);
+        .on_request(request("INVITE", "z9hG4bKn3", "UDP"), udp(), r.now);
+    r.run_until(1_000);
+    r.layer.terminate(TxId(1));
+    r.drain();
+    assert_eq!(r.event_times(is_terminated), [1_000]);
     assert_eq!(r.layer.counts(), (0, 0));
+}
+
+#[test]
+fn a_cancel_finds_its_invite_transaction() {
+    let mut r = Run::new();
+    let invite = request("INVITE", "z9hG4bKc1", "UDP");
+    r.layer.on_request(invite, udp(), r.now);
+    let cancel = request("CANCEL", "z9hG4bKc1", "UDP");
+    assert_eq!(r.layer.invite_for_cancel(&cancel), Some(TxId(1)));
+    let other = request("CANCEL", "z9hG4bKc2", "UDP");
+    assert_eq!(r.layer.invite_for_cancel(&other), None);
 }

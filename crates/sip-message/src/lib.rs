@@ -44,6 +44,7 @@ mod limits;
 mod message;
 mod method;
 pub mod multipart;
+pub mod offer_answer;
 mod params;
 mod parse;
 pub mod random;

@@ -78,6 +78,19 @@ impl Bindings {
             .unwrap_or_default()
     }
 
+    /// The flow a live binding with Contact `uri` registered over: where a request for
+    /// that Contact goes on a stream transport, so a phone that registered over TCP or
+    /// TLS without listening is still reached on its own connection (as RFC 5626's
+    /// flows do). A scan of every binding: fine for the demo and the tests, not for a
+    /// large registrar.
+    pub fn flow_to(&self, uri: &str, now: Instant) -> Option<&Peer> {
+        self.by_aor
+            .values()
+            .flatten()
+            .find(|b| b.expires_at > now && same_uri(&b.uri, uri))
+            .map(|b| &b.source)
+    }
+
     /// How many bindings are held in all.
     pub fn len(&self) -> usize {
         self.by_aor.values().map(Vec::len).sum()

@@ -11,7 +11,9 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use sip_auth::{Algorithm, DigestVerifier, Verdict, VerifierConfig};
-use sip_client::{Peer, TimerConfig, TransactionLayer, TxEvent, TxId, TxOutput, uri_in};
+use sip_client::{
+    Input, Machine, Output, Peer, TimerConfig, TransactionLayer, Transmit, TxEvent, TxId, uri_in,
+};
 use sip_message::headers::{AuthHeader, BRANCH_MAGIC_COOKIE, Rport, Token};
 use sip_message::{
     HeaderName, Message, MessageBuilder, Method, Random, Request, Response, StatusCode,
@@ -67,15 +69,6 @@ impl RegistrarConfig {
             listen,
         }
     }
-}
-
-/// Bytes for a peer.
-#[derive(Clone, Debug)]
-pub struct Transmit {
-    /// Where.
-    pub peer: Peer,
-    /// What.
-    pub bytes: Bytes,
 }
 
 /// Counters, for tests and the CLI.
@@ -208,7 +201,11 @@ impl Registrar {
             Ok(m) => self.handle_message(m, peer, now),
             Err(e) => {
                 if let Some(resp) = sip_message::error_response(&bytes, &e) {
-                    self.out.push_back(Transmit { peer, bytes: resp });
+                    self.out.push_back(Transmit {
+                        peer,
+                        bytes: resp,
+                        tx: None,
+                    });
                 }
             }
         }
@@ -266,20 +263,24 @@ impl Registrar {
         self.out.pop_front()
     }
 
+    /// Sending for one of the registrar's transactions failed.
+    pub fn handle_transport_error(&mut self, tx: TxId, now: Instant) {
+        self.tx.on_transport_error(tx);
+        self.pump(now);
+    }
+
     fn pump(&mut self, now: Instant) {
         while let Some(o) = self.tx.poll_output() {
             match o {
-                TxOutput::Transmit { peer, bytes, .. } => {
-                    self.out.push_back(Transmit { peer, bytes })
-                }
-                TxOutput::Event(TxEvent::Request { id, request, peer }) => {
+                Output::Transmit(t) => self.out.push_back(t),
+                Output::Event(TxEvent::Request { id, request, peer }) => {
                     self.answer_locally(id, request, peer, now)
                 }
-                TxOutput::Event(TxEvent::Ack { request, peer }) => {
+                Output::Event(TxEvent::Ack { request, peer }) => {
                     // An ACK for a 2xx: forwarded by its Route.
                     self.forward(request, peer, now);
                 }
-                TxOutput::Event(_) => {}
+                Output::Event(_) => {}
             }
         }
     }
@@ -724,7 +725,13 @@ impl Registrar {
                     None => None,
                 }
             } else {
-                Peer::for_uri(uri.as_str())
+                // A registered phone's Contact on a stream transport: its own flow.
+                Peer::for_uri(uri.as_str()).map(|p| {
+                    match self.bindings.flow_to(uri.as_str(), now) {
+                        Some(flow) if p.mode.is_stream() && flow.mode == p.mode => flow.clone(),
+                        _ => p,
+                    }
+                })
             }
         };
         let Some(target) = target else {
@@ -796,6 +803,7 @@ impl Registrar {
         self.out.push_back(Transmit {
             peer: target,
             bytes,
+            tx: None,
         });
     }
 
@@ -870,11 +878,41 @@ impl Registrar {
         }
         let bytes = b.finish_with_body(None, r.body()).freeze();
         self.stats.responses_forwarded += 1;
-        self.out.push_back(Transmit { peer, bytes });
+        self.out.push_back(Transmit {
+            peer,
+            bytes,
+            tx: None,
+        });
     }
 }
 
 /// `user@host` of a URI, host lower-cased: the key of the location service.
 pub fn aor_of(uri: &Uri<'_>) -> String {
     format!("{}@{}", uri.user().unwrap_or_default(), host_of(uri))
+}
+
+impl Machine for Registrar {
+    type Input = Input;
+    /// The registrar reports nothing but what it sends.
+    type Event = std::convert::Infallible;
+
+    fn handle_input(&mut self, input: Input, now: Instant) {
+        match input {
+            Input::Bytes { bytes, peer } => self.handle_bytes(bytes, peer, now),
+            Input::Message { message, peer } => self.handle_message(message, peer, now),
+            Input::TransportError { tx } => self.handle_transport_error(tx, now),
+        }
+    }
+
+    fn poll_output(&mut self) -> Option<Output<std::convert::Infallible>> {
+        self.poll_transmit().map(Output::Transmit)
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        Registrar::poll_timeout(self)
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        Registrar::handle_timeout(self, now)
+    }
 }

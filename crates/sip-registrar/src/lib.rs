@@ -12,9 +12,8 @@ pub mod bindings;
 mod core;
 #[cfg(feature = "tokio")]
 pub mod server;
-mod sim;
 pub mod users;
 
 pub use bindings::{Binding, Bindings};
-pub use core::{Registrar, RegistrarConfig, Stats, Transmit, aor_of};
+pub use core::{Registrar, RegistrarConfig, Stats, aor_of};
 pub use users::{Users, UsersError};

@@ -4,14 +4,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
 
-use sip_client::Peer;
-use sip_client::driver::destination;
+use sip_client::driver::{Host, now, run};
 use sip_message::{OsRandom, TransportMode};
 use sip_transport::{
-    KeyPassword, SystemResolver, TlsServerConfig, Transmit, Transport, TransportConfig,
-    TransportError, TransportEvent,
+    KeyPassword, SystemResolver, TlsServerConfig, Transport, TransportConfig, TransportError,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -90,9 +87,16 @@ impl RegistrarServer {
         }
         let mut rc = config.registrar.clone();
         rc.listen = listen.clone();
-        let core = Registrar::new(rc, users, Box::new(OsRandom), Instant::now());
+        let core = Registrar::new(rc, users, Box::new(OsRandom), now());
         let (commands, command_rx) = mpsc::channel(16);
-        tokio::spawn(run(core, transport.clone(), events, command_rx));
+        tokio::spawn(run(
+            core,
+            transport.clone(),
+            events,
+            command_rx,
+            RegistrarHost,
+            None,
+        ));
         Ok(RegistrarServer {
             transport,
             listen,
@@ -127,58 +131,28 @@ impl Drop for RegistrarServer {
     }
 }
 
-async fn run(
-    mut core: Registrar,
-    transport: Transport,
-    mut events: mpsc::Receiver<TransportEvent>,
-    mut commands: mpsc::Receiver<Command>,
-) {
-    // Sends go through one writer task so they keep their order.
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<(Peer, bytes::Bytes)>();
-    let writer_transport = transport.clone();
-    tokio::spawn(async move {
-        while let Some((peer, bytes)) = out_rx.recv().await {
-            let t = Transmit {
-                destination: destination(&peer),
-                bytes,
-                allow_tcp_upgrade: false,
-            };
-            if let Err(e) = writer_transport.send(t).await {
-                tracing::debug!(%peer, error = %e, "registrar send failed");
+/// What the server adds to the loop: its stats command.
+struct RegistrarHost;
+
+impl Host<Registrar> for RegistrarHost {
+    type Command = Command;
+
+    fn on_command(&mut self, core: &mut Registrar, c: Command) -> bool {
+        match c {
+            Command::Stats(reply) => {
+                let _ = reply.send((core.stats(), core.bindings().len()));
             }
         }
-    });
-    loop {
-        while let Some(t) = core.poll_transmit() {
-            let _ = out_tx.send((t.peer, t.bytes));
-        }
-        let wake = core.poll_timeout().map(tokio::time::Instant::from_std);
-        tokio::select! {
-            ev = events.recv() => match ev {
-                Some(TransportEvent::Message(m)) => {
-                    let peer = Peer {
-                        mode: m.mode,
-                        addr: m.source,
-                        connection: m.connection.map(|c| c.0),
-                        tls_name: None,
-                    };
-                    core.handle_message(m.message, peer, Instant::now());
-                }
-                Some(_) => {}
-                None => break,
-            },
-            cmd = commands.recv() => match cmd {
-                Some(Command::Stats(reply)) => {
-                    let _ = reply.send((core.stats(), core.bindings().len()));
-                }
-                None => break,
-            },
-            _ = async {
-                match wake {
-                    Some(w) => tokio::time::sleep_until(w).await,
-                    None => std::future::pending().await,
-                }
-            } => core.handle_timeout(Instant::now()),
-        }
+        true
+    }
+
+    fn on_closed(&mut self, _core: &mut Registrar) {}
+
+    fn on_event(&mut self, _core: &mut Registrar, event: std::convert::Infallible) {
+        match event {}
+    }
+
+    fn finished(&self, _core: &Registrar) -> bool {
+        false
     }
 }

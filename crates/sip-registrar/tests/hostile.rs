@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use proptest::prelude::*;
 use sip_auth::CredentialsManager;
-use sip_client::{Endpoint, EndpointConfig, Output, Peer, RegistrationConfig};
+use sip_client::{Endpoint, EndpointConfig, Input, Machine, Output, Peer, RegistrationConfig};
 use sip_message::{SeededRandom, TransportMode};
 use sip_registrar::{Registrar, RegistrarConfig, Users};
 
@@ -138,13 +138,13 @@ proptest! {
             let bytes = mutate(BASES[base], &muts);
             let mode = if tcp { TransportMode::Tcp } else { TransportMode::Udp };
             let peer = Peer { connection: tcp.then_some(7), ..Peer::new(mode, "127.0.0.1:5080".parse().unwrap()) };
-            ep.handle_bytes(bytes.clone(), peer.clone(), now);
+            ep.handle_input(Input::Bytes { bytes: bytes.clone(), peer: peer.clone() }, now);
             reg.handle_bytes(bytes, peer, now);
-            ep.handle_timeout(now);
+            Machine::handle_timeout(&mut ep, now);
             reg.handle_timeout(now);
             let mut n = 0;
-            while let Some(o) = ep.poll_output() {
-                if matches!(o, Output::Transmit { .. }) {
+            while let Some(o) = Machine::poll_output(&mut ep) {
+                if matches!(o, Output::Transmit(_)) {
                     n += 1;
                 }
             }

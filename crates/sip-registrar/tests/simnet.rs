@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use sip_auth::{AuthPolicy, CredentialsManager};
-use sip_client::simnet::{NetConditions, SimNet, SimUa};
+use sip_client::simnet::{NetConditions, SimNet, SimNode, SimUa};
 use sip_client::{
     AccountId, Endpoint, EndpointConfig, Event, Peer, RegistrationConfig, RegistrationEvent,
 };
@@ -15,17 +15,18 @@ use sip_registrar::{Registrar, RegistrarConfig, Users};
 const SERVER: &str = "127.0.0.1:5060";
 const CLIENT: &str = "127.0.0.1:5070";
 
-fn registrar(seed: u64, now: Instant, max_expires: u32) -> Registrar {
+fn registrar(seed: u64, now: Instant, max_expires: u32) -> SimNode<Registrar> {
     let server: SocketAddr = SERVER.parse().unwrap();
     let mut cfg = RegistrarConfig::new("harness.test", vec![(TransportMode::Udp, server)]);
     cfg.max_expires = max_expires;
     let users = Users::parse("alice:secret-a\nbob:secret-b\n").unwrap();
-    Registrar::new(
+    let core = Registrar::new(
         cfg,
         users,
         Box::new(SeededRandom::new(seed ^ 0xabcdef)),
         now,
-    )
+    );
+    SimNode::new(core, server)
 }
 
 fn client(seed: u64, mode: TransportMode, expires: u32) -> (SimUa, AccountId) {
@@ -81,14 +82,14 @@ fn register_once(seed: u64, loss: f64) -> Option<Duration> {
     let mut net = SimNet::new(seed, NetConditions::lossy(loss), start);
     let mut server = registrar(seed, start, 3600);
     let (mut ua, id) = client(seed, TransportMode::Udp, 3600);
-    ua.endpoint.register(id, start);
+    ua.machine.register(id, start);
     let limit = start + Duration::from_secs(300);
     let done = net.run_until(&mut [&mut ua, &mut server], limit, |nodes| {
         let _ = nodes;
         false
     });
     let _ = done;
-    let at = ua.endpoint.account(id).and_then(|r| r.bound_until());
+    let at = ua.machine.account(id).and_then(|r| r.bound_until());
     (registered(&ua).is_some() && !fatal(&ua)).then(|| {
         at.map(|t| t - Duration::from_secs(3600) - start)
             .unwrap_or_default()
@@ -101,20 +102,23 @@ fn registers_with_a_challenge_on_a_perfect_network() {
     let mut net = SimNet::new(1, NetConditions::perfect(), start);
     let mut server = registrar(1, start, 3600);
     let (mut ua, id) = client(1, TransportMode::Udp, 1800);
-    ua.endpoint.register(id, start);
+    ua.machine.register(id, start);
     net.run_until(
         &mut [&mut ua, &mut server],
         start + Duration::from_secs(5),
         |_| false,
     );
     assert_eq!(registered(&ua), Some(1800));
-    assert_eq!(server.stats().challenged, 1);
-    assert_eq!(server.stats().registered, 1);
-    let b = server.bindings().lookup("alice@harness.test", net.now());
+    assert_eq!(server.machine.stats().challenged, 1);
+    assert_eq!(server.machine.stats().registered, 1);
+    let b = server
+        .machine
+        .bindings()
+        .lookup("alice@harness.test", net.now());
     assert_eq!(b.len(), 1);
     assert_eq!(b[0].uri, "sip:alice@127.0.0.1:5070");
     // Deregistering removes it.
-    ua.endpoint.unregister(id, net.now());
+    ua.machine.unregister(id, net.now());
     let t = net.now() + Duration::from_secs(5);
     net.run_until(&mut [&mut ua, &mut server], t, |_| false);
     assert!(ua.events.iter().any(|e| matches!(
@@ -126,6 +130,7 @@ fn registers_with_a_challenge_on_a_perfect_network() {
     )));
     assert!(
         server
+            .machine
             .bindings()
             .lookup("alice@harness.test", net.now())
             .is_empty()
@@ -138,7 +143,7 @@ fn registers_over_a_reliable_transport() {
     let mut net = SimNet::new(2, NetConditions::lossy(0.3), start);
     let mut server = registrar(2, start, 3600);
     let (mut ua, id) = client(2, TransportMode::Tcp, 3600);
-    ua.endpoint.register(id, start);
+    ua.machine.register(id, start);
     net.run_until(
         &mut [&mut ua, &mut server],
         start + Duration::from_secs(5),
@@ -185,7 +190,7 @@ fn day_of_refreshes(loss: f64, seed: u64) {
     let mut net = SimNet::new(seed, NetConditions::lossy(loss), start);
     let mut server = registrar(seed, start, 600);
     let (mut ua, id) = client(seed, TransportMode::Udp, 3600);
-    ua.endpoint.register(id, start);
+    ua.machine.register(id, start);
     net.run_until(
         &mut [&mut ua, &mut server],
         start + Duration::from_secs(60),
@@ -199,6 +204,7 @@ fn day_of_refreshes(loss: f64, seed: u64) {
     let mut lapses = 0u32;
     while net.step(&mut [&mut ua, &mut server], end) {
         if server
+            .machine
             .bindings()
             .lookup("alice@harness.test", net.now())
             .is_empty()
@@ -239,183 +245,33 @@ fn a_day_of_refreshes_on_a_lossy_network() {
     day_of_refreshes(0.2, 8);
 }
 
-fn user_ua(seed: u64, user: &str, password: &str, local: &str) -> (SimUa, AccountId) {
-    let server: SocketAddr = SERVER.parse().unwrap();
-    let local: SocketAddr = local.parse().unwrap();
-    let mut creds = CredentialsManager::new();
-    creds.add(user, password, Some("harness.test"), None, None);
-    let mut ep = Endpoint::new(
-        EndpointConfig::default(),
-        creds,
-        Box::new(SeededRandom::new(seed)),
-    );
-    let mut reg = RegistrationConfig::new(
-        &format!("sip:{user}@harness.test"),
-        "sip:harness.test",
-        Peer::udp(server),
-        local,
-    );
-    reg.server = "harness.test".into();
-    let id = ep.add_account(reg);
-    (SimUa::new(ep, local), id)
-}
-
-#[test]
-fn a_call_through_the_proxy_with_record_route() {
-    use sip_client::{DialogRequest, OutgoingRequest};
-    use sip_message::{Method, StatusCode};
-    let start = Instant::now();
-    let mut net = SimNet::new(5, NetConditions::lossy(0.05), start);
-    let mut server = registrar(5, start, 3600);
-    let (mut alice, a) = user_ua(1, "alice", "secret-a", "127.0.0.1:5070");
-    let (mut bob, b) = user_ua(2, "bob", "secret-b", "127.0.0.1:5080");
-    alice.endpoint.register(a, start);
-    bob.endpoint.register(b, start);
-    let t = start + Duration::from_secs(40);
-    net.run_until(&mut [&mut alice, &mut bob, &mut server], t, |_| false);
-    assert_eq!(server.bindings().len(), 2);
-    // Alice calls bob's AOR through the proxy; the proxy challenges (407) and the
-    // endpoint answers it.
-    let now = net.now();
-    let rid = alice
-        .endpoint
-        .send(
-            a,
-            OutgoingRequest::new(Method::Invite, "sip:bob@harness.test"),
-            now,
-        )
-        .unwrap();
-    let t = now + Duration::from_secs(40);
-    net.run_until(&mut [&mut alice, &mut bob, &mut server], t, |_| false);
-    let (tx, invite) = bob
-        .take_events()
-        .into_iter()
-        .find_map(|e| match e {
-            Event::IncomingRequest { tx, request, .. } if request.method() == &Method::Invite => {
-                Some((tx, request))
-            }
-            _ => None,
-        })
-        .expect("bob got the INVITE");
-    assert_eq!(invite.uri().as_str(), "sip:bob@127.0.0.1:5080");
-    assert_eq!(invite.record_routes().count(), 1);
-    assert_eq!(invite.via_count(), 2);
-    let now = net.now();
-    let db = bob
-        .endpoint
-        .answer_invite(tx, &invite, StatusCode::OK, None, b"", now)
-        .unwrap()
-        .unwrap();
-    let t = now + Duration::from_secs(40);
-    net.run_until(&mut [&mut alice, &mut bob, &mut server], t, |_| false);
-    let da = alice
-        .events
-        .iter()
-        .find_map(|e| match e {
-            Event::Response {
-                id,
-                response,
-                dialog: Some(d),
-            } if *id == rid && response.status() == StatusCode::OK => Some(*d),
-            _ => None,
-        })
-        .expect("alice got the 200");
-    assert_eq!(
-        alice.endpoint.dialog(da).unwrap().route_set,
-        vec!["<sip:127.0.0.1:5060;lr>".to_string()]
-    );
-    assert!(
-        bob.events
-            .iter()
-            .any(|e| matches!(e, Event::Ack { dialog: Some(d), .. } if *d == db)),
-        "the ACK reached bob through the proxy"
-    );
-    let now = net.now();
-    alice
-        .endpoint
-        .send_in_dialog(da, DialogRequest::new(Method::Bye), now)
-        .unwrap();
-    let t = now + Duration::from_secs(40);
-    net.run_until(&mut [&mut alice, &mut bob, &mut server], t, |_| false);
-    assert!(
-        bob.events
-            .iter()
-            .any(|e| matches!(e, Event::DialogEnded { dialog } if *dialog == db))
-    );
-    assert!(
-        alice
-            .events
-            .iter()
-            .any(|e| matches!(e, Event::DialogEnded { dialog } if *dialog == da))
-    );
-    assert!(server.stats().forwarded >= 3);
-}
-
-#[test]
-fn calls_to_unregistered_or_unknown_users_are_answered_by_the_proxy() {
-    use sip_client::OutgoingRequest;
-    use sip_message::Method;
-    let start = Instant::now();
-    let mut net = SimNet::new(5, NetConditions::perfect(), start);
-    let mut server = registrar(5, start, 3600);
-    let (mut alice, a) = user_ua(1, "alice", "secret-a", "127.0.0.1:5070");
-    let r1 = alice
-        .endpoint
-        .send(
-            a,
-            OutgoingRequest::new(Method::Invite, "sip:bob@harness.test"),
-            start,
-        )
-        .unwrap();
-    let r2 = alice
-        .endpoint
-        .send(
-            a,
-            OutgoingRequest::new(Method::Invite, "sip:nobody@harness.test"),
-            start,
-        )
-        .unwrap();
-    net.run_until(
-        &mut [&mut alice, &mut server],
-        start + Duration::from_secs(40),
-        |_| false,
-    );
-    let finals: Vec<(sip_client::RequestId, u16)> = alice
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Response { id, response, .. } if response.status().as_u16() >= 200 => {
-                Some((*id, response.status().as_u16()))
-            }
-            _ => None,
-        })
-        .collect();
-    assert!(finals.contains(&(r1, 480)), "{finals:?}");
-    assert!(finals.contains(&(r2, 404)), "{finals:?}");
-}
-
 #[test]
 fn expired_bindings_are_dropped() {
     let start = Instant::now();
     let mut net = SimNet::new(3, NetConditions::perfect(), start);
     let mut server = registrar(3, start, 3600);
     let (mut ua, id) = client(3, TransportMode::Udp, 120);
-    ua.endpoint.register(id, start);
+    ua.machine.register(id, start);
     net.run_until(
         &mut [&mut ua, &mut server],
         start + Duration::from_secs(5),
         |_| false,
     );
-    assert_eq!(server.bindings().len(), 1);
+    assert_eq!(server.machine.bindings().len(), 1);
     // The client goes away without deregistering: the registrar alone runs on.
     net.run_until(&mut [&mut server], start + Duration::from_secs(200), |_| {
         false
     });
     assert!(
         server
+            .machine
             .bindings()
             .lookup("alice@harness.test", net.now())
             .is_empty()
     );
-    assert_eq!(server.bindings().len(), 0, "purged, not only hidden");
+    assert_eq!(
+        server.machine.bindings().len(),
+        0,
+        "purged, not only hidden"
+    );
 }

@@ -116,35 +116,7 @@ impl Transport {
         let (shutdown, _) = watch::channel(false);
         let ip = config.bind_ip;
         let bind = |mode, port| (mode, SocketAddr::new(ip, port));
-        let mut udp = None;
-        let mut udp_local = None;
-        if let Some(port) = config.udp_port {
-            let (mode, addr) = bind(TransportMode::Udp, port);
-            let s = UdpSocket::bind(addr)
-                .await
-                .map_err(|source| TransportError::Bind { mode, addr, source })?;
-            udp_local = s.local_addr().ok();
-            udp = Some(Arc::new(s));
-        }
-        let mut tcp = None;
-        let mut tcp_local = None;
-        if let Some(port) = config.tcp_port {
-            // Share the UDP port when the TCP one is "any" and UDP got one.
-            let port = match (port, udp_local) {
-                (0, Some(u)) => u.port(),
-                _ => port,
-            };
-            let (mode, addr) = bind(TransportMode::Tcp, port);
-            let l = match TcpListener::bind(addr).await {
-                Ok(l) => l,
-                Err(_) if config.tcp_port == Some(0) => TcpListener::bind(SocketAddr::new(ip, 0))
-                    .await
-                    .map_err(|source| TransportError::Bind { mode, addr, source })?,
-                Err(source) => return Err(TransportError::Bind { mode, addr, source }),
-            };
-            tcp_local = l.local_addr().ok();
-            tcp = Some(l);
-        }
+        let (udp, udp_local, tcp, tcp_local) = bind_udp_tcp(ip, &config).await?;
         let mut tls_listener = None;
         let mut tls_local = None;
         let mut acceptor = None;
@@ -788,4 +760,75 @@ async fn read_loop(inner: Arc<Inner>, conn: Arc<Conn>, mut reader: Reader) {
             reason,
         })
         .await;
+}
+
+/// Binds the UDP socket and the TCP listener. When both ask for any port, they get
+/// the same one (Via and Contact advertise one port for both): a UDP port whose TCP
+/// twin is taken is let go and another tried, a few times, before TCP takes any port.
+async fn bind_udp_tcp(
+    ip: std::net::IpAddr,
+    config: &TransportConfig,
+) -> Result<
+    (
+        Option<Arc<UdpSocket>>,
+        Option<SocketAddr>,
+        Option<TcpListener>,
+        Option<SocketAddr>,
+    ),
+    TransportError,
+> {
+    let attempts = if config.udp_port == Some(0) && config.tcp_port == Some(0) {
+        16
+    } else {
+        1
+    };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut udp = None;
+        let mut udp_local = None;
+        if let Some(port) = config.udp_port {
+            let addr = SocketAddr::new(ip, port);
+            let s = UdpSocket::bind(addr)
+                .await
+                .map_err(|source| TransportError::Bind {
+                    mode: TransportMode::Udp,
+                    addr,
+                    source,
+                })?;
+            udp_local = s.local_addr().ok();
+            udp = Some(Arc::new(s));
+        }
+        let Some(port) = config.tcp_port else {
+            return Ok((udp, udp_local, None, None));
+        };
+        // Share the UDP port when the TCP one is "any" and UDP got one.
+        let shared = match (port, udp_local) {
+            (0, Some(u)) => u.port(),
+            _ => port,
+        };
+        let addr = SocketAddr::new(ip, shared);
+        let l = match TcpListener::bind(addr).await {
+            Ok(l) => l,
+            Err(_) if attempt < attempts => continue,
+            Err(_) if port == 0 => {
+                TcpListener::bind(SocketAddr::new(ip, 0))
+                    .await
+                    .map_err(|source| TransportError::Bind {
+                        mode: TransportMode::Tcp,
+                        addr,
+                        source,
+                    })?
+            }
+            Err(source) => {
+                return Err(TransportError::Bind {
+                    mode: TransportMode::Tcp,
+                    addr,
+                    source,
+                });
+            }
+        };
+        let tcp_local = l.local_addr().ok();
+        return Ok((udp, udp_local, Some(l), tcp_local));
+    }
 }

@@ -3,14 +3,16 @@
 //! TCP; alice pings bob with OPTIONS and calls him through the proxy (407 answered,
 //! 180, 200 with SDP, ACK), then hangs up; both deregister.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bytes::Bytes;
 use clap::Args;
 use sip_auth::CredentialsManager;
-use sip_client::{ClientError, DialogRequest, Event, OutgoingRequest, SipClient, SipClientConfig};
+use sip_client::{
+    CallEvent, CallSpec, ClientError, ClientEvent, OutgoingRequest, SipClient, SipClientConfig,
+};
+use sip_message::offer_answer::LocalMedia;
 use sip_message::{Method, OsRandom, Random, StatusCode, TransportMode};
 use sip_registrar::Users;
 use sip_registrar::server::{RegistrarServer, ServerConfig};
@@ -25,10 +27,9 @@ pub(crate) struct DemoArgs {
 
 const REALM: &str = "demo.test";
 
-fn sdp(user: &str, port: u16) -> Bytes {
-    Bytes::from(format!(
-        "v=0\r\no={user} 1 1 IN IP4 127.0.0.1\r\ns=voip demo\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio {port} RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n"
-    ))
+/// Media on loopback (RTP itself comes with the phone facade).
+fn media(port: u16) -> LocalMedia {
+    LocalMedia::new(IpAddr::from([127, 0, 0, 1]), port)
 }
 
 fn config(server: SocketAddr, user: &str, password: &str, mode: TransportMode) -> SipClientConfig {
@@ -90,59 +91,51 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
     let alice = SipClient::start(config(server, "alice", &pa, TransportMode::Udp))
         .await
         .map_err(|e: ClientError| format!("alice: {e}"))?;
-    let r = alice.registered();
-    println!(
-        "alice      registered {} over UDP as {} for {} s",
-        r.aor, r.contact, r.expires
-    );
+    if let Some(r) = alice.registered() {
+        println!(
+            "alice      registered {} over UDP as {} for {} s",
+            r.aor, r.contact, r.expires
+        );
+    }
     let mut bob = SipClient::start(config(tcp, "bob", &pb, TransportMode::Tcp))
         .await
         .map_err(|e| format!("bob: {e}"))?;
-    let r = bob.registered();
-    println!(
-        "bob        registered {} over TCP as {} for {} s",
-        r.aor, r.contact, r.expires
-    );
+    if let Some(r) = bob.registered() {
+        println!(
+            "bob        registered {} over TCP as {} for {} s",
+            r.aor, r.contact, r.expires
+        );
+    }
 
-    // Bob answers calls: 180, then 200 with his SDP.
+    // Bob answers calls: 180, then 200 with his answer.
     let mut events = bob.take_events().ok_or("no event stream")?;
-    let bob = std::sync::Arc::new(bob);
-    let answering = bob.clone();
     let bob_task = tokio::spawn(async move {
         let mut log = Vec::new();
         while let Some(ev) = events.recv().await {
-            match ev {
-                Event::IncomingRequest { tx, request, .. }
-                    if request.method() == &Method::Invite =>
-                {
-                    log.push(format!(
-                        "bob        got INVITE from {}",
-                        request.from().uri().as_str()
-                    ));
-                    let _ = answering
-                        .answer_invite(tx, request.clone(), StatusCode::RINGING, None, Bytes::new())
-                        .await;
-                    let _ = answering
-                        .answer_invite(
-                            tx,
-                            request,
-                            StatusCode::OK,
-                            Some("application/sdp"),
-                            sdp("bob", 40002),
-                        )
-                        .await;
+            let ClientEvent::IncomingCall(incoming) = ev else {
+                continue;
+            };
+            log.push(format!(
+                "bob        got INVITE from {}",
+                incoming.request.from().uri().as_str()
+            ));
+            let mut call = incoming.call;
+            let _ = call.ring(StatusCode::RINGING, None).await;
+            let _ = call.answer(Some(media(40002))).await;
+            while let Some(e) = call.next_event().await {
+                match e {
+                    CallEvent::Media { negotiated, .. } => {
+                        log.push(format!("bob        media agreed: {negotiated}"))
+                    }
+                    CallEvent::Confirmed => {
+                        log.push("bob        got the ACK: call established".to_string())
+                    }
+                    CallEvent::Ended { reason } => {
+                        log.push(format!("bob        call ended: {reason:?}"));
+                        return log;
+                    }
+                    _ => {}
                 }
-                Event::Ack { .. } => {
-                    log.push("bob        got the ACK: call established".to_string())
-                }
-                Event::IncomingRequest { request, .. } if request.method() == &Method::Bye => {
-                    log.push("bob        got BYE, answered 200".to_string());
-                }
-                Event::DialogEnded { .. } => {
-                    log.push("bob        call ended".to_string());
-                    break;
-                }
-                _ => {}
             }
         }
         log
@@ -157,7 +150,7 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
         )
         .await
         .map_err(|e| format!("OPTIONS: {e}"))?;
-    let (resp, _) = step("OPTIONS", ping.final_response())
+    let resp = step("OPTIONS", ping.final_response())
         .await?
         .map_err(|e| format!("OPTIONS: {e}"))?;
     println!(
@@ -168,47 +161,48 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
     );
 
     // The call.
-    let mut invite = OutgoingRequest::new(Method::Invite, &format!("sip:bob@{REALM}"));
-    invite.content_type = Some("application/sdp".into());
-    invite.body = sdp("alice", 40000);
+    let spec = CallSpec::new(&format!("sip:bob@{REALM}"), media(40000));
     let mut call = alice
-        .send(account, invite)
+        .call(account, spec)
         .await
         .map_err(|e| format!("INVITE: {e}"))?;
-    let mut dialog = None;
-    while let Some(r) = step("INVITE", call.next()).await? {
-        let (resp, d) = r.map_err(|e| format!("INVITE: {e}"))?;
-        println!(
-            "alice      INVITE: {} {}",
-            resp.status().as_u16(),
-            resp.reason()
-        );
-        if resp.status().as_u16() >= 200 {
-            if resp.status() != StatusCode::OK {
-                return Err(format!("the call failed: {}", resp.status().as_u16()));
+    loop {
+        match step("INVITE", call.next_event()).await? {
+            Some(CallEvent::Progress { response }) => println!(
+                "alice      INVITE: {} {}",
+                response.status().as_u16(),
+                response.reason()
+            ),
+            Some(CallEvent::Answered { response }) => {
+                println!(
+                    "alice      INVITE: {} {}; ACK sent",
+                    response.status().as_u16(),
+                    response.reason()
+                );
             }
-            println!(
-                "alice      answer SDP: {} bytes; ACK sent",
-                resp.body().len()
-            );
-            dialog = d;
-            break;
+            Some(CallEvent::Media { negotiated, .. }) => {
+                println!("alice      media agreed: {negotiated}");
+                break;
+            }
+            Some(CallEvent::Ended { reason }) => {
+                return Err(format!("the call failed: {reason:?}"));
+            }
+            Some(_) => {}
+            None => return Err("the call vanished".into()),
         }
     }
-    let dialog = dialog.ok_or("the 200 made no dialog")?;
     tokio::time::sleep(Duration::from_millis(args.call_ms)).await;
-    let mut bye = alice
-        .send_in_dialog(dialog, DialogRequest::new(Method::Bye))
-        .await
-        .map_err(|e| format!("BYE: {e}"))?;
-    let (resp, _) = step("BYE", bye.final_response())
-        .await?
-        .map_err(|e| format!("BYE: {e}"))?;
-    println!(
-        "alice      BYE: {} {}: call ended",
-        resp.status().as_u16(),
-        resp.reason()
-    );
+    call.hangup().await.map_err(|e| format!("BYE: {e}"))?;
+    loop {
+        match step("BYE", call.next_event()).await? {
+            Some(CallEvent::Ended { reason }) => {
+                println!("alice      BYE answered: call ended ({reason:?})");
+                break;
+            }
+            Some(_) => {}
+            None => return Err("the call vanished".into()),
+        }
+    }
     let log = step("bob's side", bob_task)
         .await?
         .map_err(|e| format!("bob's task: {e}"))?;
@@ -218,10 +212,7 @@ async fn demo(args: &DemoArgs) -> Result<(), String> {
 
     alice.stop().await;
     println!("alice      deregistered");
-    match std::sync::Arc::try_unwrap(bob) {
-        Ok(b) => b.stop().await,
-        Err(_) => return Err("bob is still in use".into()),
-    }
+    bob.stop().await;
     println!("bob        deregistered");
     if let Some((stats, bindings)) = registrar.stats().await {
         println!(

@@ -3,12 +3,16 @@
 //! `voip parse` reads one SIP message and prints a summary or a JSON verdict;
 //! `voip digest` computes a digest response for debugging authentication;
 //! `voip register` registers an account; `voip registrar` runs a small registrar;
-//! `voip demo` runs all of it end to end on loopback.
+//! `voip call` places a call and `voip listen` takes calls; `voip demo` runs all of
+//! it end to end on loopback.
 
 #![forbid(unsafe_code)]
 
+mod account;
+mod call_cmd;
 mod demo_cmd;
 mod digest_cmd;
+mod listen_cmd;
 mod parse_cmd;
 mod register_cmd;
 mod registrar_cmd;
@@ -21,7 +25,7 @@ use std::process::ExitCode;
 #[command(
     name = "voip",
     version,
-    about = "SIP from the command line: parse messages, compute digest responses, register, run a registrar"
+    about = "SIP from the command line: parse messages, compute digest responses, register, run a registrar, place and take calls"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -40,6 +44,10 @@ enum Command {
     Register(Box<register_cmd::RegisterArgs>),
     /// Run a small registrar and location proxy until Ctrl-C.
     Registrar(registrar_cmd::RegistrarArgs),
+    /// Place a call, print the SIP ladder, and check how it ended.
+    Call(Box<call_cmd::CallArgs>),
+    /// Take calls: answer, refuse busy, or let them ring.
+    Listen(Box<listen_cmd::ListenArgs>),
 }
 
 fn main() -> ExitCode {
@@ -60,5 +68,7 @@ fn main() -> ExitCode {
         Command::Digest(args) => digest_cmd::run(&args),
         Command::Register(args) => register_cmd::run(&args),
         Command::Registrar(args) => registrar_cmd::run(&args),
+        Command::Call(args) => call_cmd::run(&args),
+        Command::Listen(args) => listen_cmd::run(&args),
     }
 }

@@ -9,7 +9,7 @@ use sip_message::TransportMode;
 use sip_registrar::Users;
 use sip_registrar::server::{RegistrarServer, ServerConfig};
 
-use crate::register_cmd::socket_addr;
+use crate::account::socket_addr;
 
 /// Arguments of `voip registrar`.
 #[derive(Args, Debug)]

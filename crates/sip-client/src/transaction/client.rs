@@ -50,6 +50,9 @@ pub(crate) struct ClientTx {
     end_at: Option<Instant>,
     ack: Option<Bytes>,
     timers: TimerConfig,
+    /// How long an INVITE waits in Proceeding for its final response (`None`: until
+    /// the TU ends it).
+    proceeding_limit: Option<Duration>,
 }
 
 /// The ACK for a non-2xx final response to an INVITE (RFC 3261 §17.1.1.3).
@@ -74,6 +77,7 @@ impl ClientTx {
         wire: Bytes,
         peer: Peer,
         timers: TimerConfig,
+        proceeding_limit: Option<Duration>,
         now: Instant,
     ) -> (ClientTx, ClientAction) {
         let reliable = peer.reliable();
@@ -92,6 +96,7 @@ impl ClientTx {
             end_at: None,
             ack: None,
             timers,
+            proceeding_limit,
         };
         (tx, ClientAction::Send(wire))
     }
@@ -128,15 +133,13 @@ impl ClientTx {
             (ClientState::Calling | ClientState::Proceeding, 100..=199) => {
                 self.state = ClientState::Proceeding;
                 if self.invite {
-                    // No more retransmissions of an INVITE; wait for the final answer,
-                    // but not forever.
+                    // No more retransmissions of an INVITE; wait for the final answer
+                    // as long as the TU asked.
                     self.retransmit_at = None;
-                    self.timeout_at = Some(now + self.timers.invite_proceeding_timeout);
-                } else if let Some(at) = self.retransmit_at.as_mut() {
-                    // Timer E continues at T2 intervals.
-                    self.interval = self.timers.t2;
-                    *at = now + self.interval;
+                    self.timeout_at = self.proceeding_limit.map(|l| now + l);
                 }
+                // A non-INVITE request keeps its pending Timer E: when it fires in
+                // Proceeding it is reset to T2 (§17.1.2.2).
                 out.push(ClientAction::Deliver(resp));
             }
             (ClientState::Calling | ClientState::Proceeding, 200..=299) if self.invite => {

@@ -10,8 +10,20 @@
 //! Matching follows §17.1.3 (branch and CSeq method) for responses and §17.2.3
 //! (branch, sent-by, method; ACK matches its INVITE) for requests, with the RFC 2543
 //! fallback for requests without the magic cookie.
+//!
+//! The transport of a request is decided here, where its transaction is made: a UDP
+//! request larger than the threshold (1300 bytes, §18.1.1) goes over TCP with its top
+//! Via saying so, and its timers are those of a reliable transport.
+//!
+//! A server INVITE transaction lives as long as its transaction user lets the INVITE
+//! ring: it ends when the TU answers it finally or calls
+//! [`TransactionLayer::terminate`]. A client INVITE transaction waiting after a
+//! provisional response ends only when its TU says so, unless it was started with a
+//! proceeding limit.
 
 mod client;
+mod event;
+mod matching;
 mod server;
 
 use std::cmp::Reverse;
@@ -24,134 +36,19 @@ use sip_message::{Message, MessageBuilder, Method, Request, Response, StatusCode
 
 pub use client::ClientState;
 use client::{ClientAction, ClientTx};
+pub use event::TxEvent;
+use matching::{ServerKey, cancelled_key, choose_transport, server_key};
 pub use server::ServerState;
 use server::{ServerAction, ServerTx};
 
+use crate::machine::{Input, Machine, Output, Transmit};
 use crate::peer::Peer;
 use crate::timers::TimerConfig;
 
-/// Identifies a transaction while it lives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TxId(pub u64);
+pub use event::TxId;
 
-/// What the transaction layer tells the transaction user.
-#[derive(Debug)]
-pub enum TxEvent {
-    /// A response for a client transaction.
-    Response {
-        /// The transaction.
-        id: TxId,
-        /// The response.
-        response: Response,
-    },
-    /// A client transaction got no final response in time (timer B or F, or the
-    /// INVITE proceeding timeout).
-    Timeout {
-        /// The transaction.
-        id: TxId,
-    },
-    /// Sending for a transaction failed; it is over.
-    TransportError {
-        /// The transaction.
-        id: TxId,
-    },
-    /// A new request, with its server transaction.
-    Request {
-        /// The server transaction to respond on.
-        id: TxId,
-        /// The request.
-        request: Request,
-        /// Where it came from (and where responses go).
-        peer: Peer,
-    },
-    /// An ACK that belongs to no server transaction: the ACK for a 2xx, for the
-    /// dialog layer.
-    Ack {
-        /// The ACK.
-        request: Request,
-        /// Where it came from.
-        peer: Peer,
-    },
-    /// A response matching no client transaction (a 2xx retransmitted after Timer M,
-    /// or a forked 2xx): the UA acknowledges and ends such dialogs.
-    StrayResponse {
-        /// The response.
-        response: Response,
-    },
-    /// A server INVITE transaction sent a non-2xx final response and no ACK came
-    /// (Timer H).
-    AckTimeout {
-        /// The transaction.
-        id: TxId,
-    },
-    /// A transaction ended.
-    Terminated {
-        /// The transaction.
-        id: TxId,
-    },
-}
-
-/// What the layer produces.
-///
-/// Outputs live briefly in the layer's queue and are moved out once, so the
-/// message inside an event is kept inline rather than boxed.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum TxOutput {
-    /// Bytes to send.
-    Transmit {
-        /// Where.
-        peer: Peer,
-        /// What.
-        bytes: Bytes,
-        /// The transaction sending, if any.
-        id: Option<TxId>,
-    },
-    /// An event for the transaction user.
-    Event(TxEvent),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum ServerKey {
-    Rfc3261 {
-        branch: String,
-        sent_by: String,
-        method: Method,
-    },
-    Rfc2543 {
-        call_id: String,
-        from_tag: String,
-        cseq: u32,
-        method: Method,
-        request_uri: String,
-        via: String,
-    },
-}
-
-fn server_key(req: &Request) -> ServerKey {
-    let via = req.top_via();
-    // An ACK belongs to its INVITE's transaction.
-    let method = match req.method() {
-        Method::Ack => Method::Invite,
-        m => m.clone(),
-    };
-    if via.has_rfc3261_branch() {
-        ServerKey::Rfc3261 {
-            branch: via.branch().unwrap_or_default().to_string(),
-            sent_by: via.sent_by().to_ascii_lowercase(),
-            method,
-        }
-    } else {
-        ServerKey::Rfc2543 {
-            call_id: req.call_id().to_string(),
-            from_tag: req.from_tag().unwrap_or_default().to_string(),
-            cseq: req.cseq_seq(),
-            method,
-            request_uri: req.uri().as_str().to_string(),
-            via: via.as_str().to_string(),
-        }
-    }
-}
+/// What the layer produces: transmits and [`TxEvent`]s.
+pub type TxOutput = Output<TxEvent>;
 
 /// Gives back the memory of a map that grew for a burst and is now mostly empty, so
 /// what a client holds follows what it does now, not its busiest moment.
@@ -181,9 +78,15 @@ pub enum TxError {
     /// The request has no RFC 3261 branch in its top Via.
     #[error("the request has no branch in its top Via")]
     NoBranch,
-    /// A response that does not parse (built by the TU).
-    #[error("the response does not parse: {0}")]
-    BadResponse(String),
+    /// A message built by the TU does not parse.
+    #[error("the message built does not parse: {0}")]
+    Unparsable(sip_message::ParseError),
+    /// A response was expected.
+    #[error("a request was given where a response was expected")]
+    NotAResponse,
+    /// A request was expected.
+    #[error("a response was given where a request was expected")]
+    NotARequest,
 }
 
 struct ServerEntry {
@@ -206,7 +109,13 @@ pub struct TransactionLayer {
     /// `poll_timeout` and `handle_timeout` cost O(log n), not a scan of every
     /// transaction.
     due: BinaryHeap<Reverse<(Instant, TxId)>>,
+    /// UDP requests larger than this go over TCP (RFC 3261 §18.1.1); `None` never.
+    udp_threshold: Option<usize>,
 }
+
+/// The size above which a UDP request moves to TCP when the path MTU is unknown
+/// (RFC 3261 §18.1.1).
+pub const UDP_SIZE_THRESHOLD: usize = 1300;
 
 impl TransactionLayer {
     /// An empty layer.
@@ -220,7 +129,14 @@ impl TransactionLayer {
             out: VecDeque::new(),
             next: 1,
             due: BinaryHeap::new(),
+            udp_threshold: Some(UDP_SIZE_THRESHOLD),
         }
+    }
+
+    /// Sets the size above which UDP requests go over TCP (`None`: never, for peers
+    /// that take no TCP).
+    pub fn set_udp_threshold(&mut self, threshold: Option<usize>) {
+        self.udp_threshold = threshold;
     }
 
     /// The timer configuration.
@@ -261,10 +177,27 @@ impl TransactionLayer {
 
     /// Starts a client transaction for `request` (already carrying its branch) and
     /// sends it. An ACK is not a transaction: send it with [`TransactionLayer::send_raw`].
+    /// A client INVITE transaction that got a provisional response waits
+    /// [`TimerConfig::invite_proceeding_timeout`] for the final one.
     pub fn send_request(
         &mut self,
         request: Request,
         peer: Peer,
+        now: Instant,
+    ) -> Result<TxId, TxError> {
+        let limit = Some(self.timers.invite_proceeding_timeout);
+        self.send_invite(request, peer, limit, now)
+    }
+
+    /// [`TransactionLayer::send_request`] with the proceeding limit of an INVITE
+    /// chosen by the TU: `None` waits for the final response until the TU ends the
+    /// transaction ([`TransactionLayer::terminate`]), which a call does after its
+    /// CANCEL went unanswered for 64·T1 (RFC 3261 §9.1).
+    pub fn send_invite(
+        &mut self,
+        request: Request,
+        peer: Peer,
+        proceeding_limit: Option<std::time::Duration>,
         now: Instant,
     ) -> Result<TxId, TxError> {
         let branch = request
@@ -273,23 +206,49 @@ impl TransactionLayer {
             .filter(|b| b.starts_with(BRANCH_MAGIC_COOKIE))
             .ok_or(TxError::NoBranch)?
             .to_string();
+        let (request, peer) = choose_transport(self.udp_threshold, request, peer)?;
         let method = request.method().clone();
         let wire = request.to_bytes();
         let id = self.id();
-        let (tx, first) = ClientTx::start(request, wire, peer, self.timers, now);
+        let (tx, first) = ClientTx::start(request, wire, peer, self.timers, proceeding_limit, now);
         self.client_keys.insert((branch, method), id);
         self.clients.insert(id, Box::new(tx));
         self.client_actions(id, vec![first]);
         Ok(id)
     }
 
+    /// Ends a transaction because its TU gave up on it (a client INVITE after an
+    /// unanswered CANCEL, a server INVITE the TU will not answer): no more
+    /// retransmissions, no event but [`TxEvent::Terminated`].
+    pub fn terminate(&mut self, id: TxId) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.on_transport_error();
+            self.reap_client(id);
+        } else if let Some(s) = self.servers.get_mut(&id) {
+            s.tx.on_transport_error();
+            self.reap_server(id);
+        }
+    }
+
+    /// The server INVITE transaction a CANCEL is for (RFC 3261 §9.2: the same
+    /// branch and sent-by, or for RFC 2543 requests the same Call-ID, From tag,
+    /// CSeq number, Request-URI and top Via), if it still lives.
+    pub fn invite_for_cancel(&self, cancel: &Request) -> Option<TxId> {
+        self.server_keys.get(&cancelled_key(cancel)).copied()
+    }
+
+    /// Where a server transaction's responses go.
+    pub fn server_peer(&self, id: TxId) -> Option<&Peer> {
+        self.servers.get(&id).map(|s| &s.tx.peer)
+    }
+
     /// Sends bytes outside any transaction (an ACK for a 2xx, a stateless response).
     pub fn send_raw(&mut self, peer: Peer, bytes: Bytes) {
-        self.out.push_back(TxOutput::Transmit {
+        self.out.push_back(Output::Transmit(Transmit {
             peer,
             bytes,
-            id: None,
-        });
+            tx: None,
+        }));
     }
 
     /// The deadline transaction `id` has now, if it lives.
@@ -313,15 +272,15 @@ impl TransactionLayer {
         };
         for a in actions {
             self.out.push_back(match a {
-                ClientAction::Send(bytes) => TxOutput::Transmit {
+                ClientAction::Send(bytes) => Output::Transmit(Transmit {
                     peer: peer.clone(),
                     bytes,
-                    id: Some(id),
-                },
+                    tx: Some(id),
+                }),
                 ClientAction::Deliver(response) => {
-                    TxOutput::Event(TxEvent::Response { id, response })
+                    Output::Event(TxEvent::Response { id, response })
                 }
-                ClientAction::Timeout => TxOutput::Event(TxEvent::Timeout { id }),
+                ClientAction::Timeout => Output::Event(TxEvent::Timeout { id }),
             });
         }
         self.schedule(id);
@@ -341,7 +300,7 @@ impl TransactionLayer {
             self.client_keys
                 .remove(&(branch, c.request.method().clone()));
             self.out
-                .push_back(TxOutput::Event(TxEvent::Terminated { id }));
+                .push_back(Output::Event(TxEvent::Terminated { id }));
         }
     }
 
@@ -351,12 +310,12 @@ impl TransactionLayer {
         };
         for a in actions {
             self.out.push_back(match a {
-                ServerAction::Send(bytes) => TxOutput::Transmit {
+                ServerAction::Send(bytes) => Output::Transmit(Transmit {
                     peer: peer.clone(),
                     bytes,
-                    id: Some(id),
-                },
-                ServerAction::AckTimeout => TxOutput::Event(TxEvent::AckTimeout { id }),
+                    tx: Some(id),
+                }),
+                ServerAction::AckTimeout => Output::Event(TxEvent::AckTimeout { id }),
             });
         }
         self.schedule(id);
@@ -374,7 +333,7 @@ impl TransactionLayer {
             shrink_map(&mut self.server_keys);
             self.server_keys.remove(&s.key);
             self.out
-                .push_back(TxOutput::Event(TxEvent::Terminated { id }));
+                .push_back(Output::Event(TxEvent::Terminated { id }));
         }
     }
 
@@ -392,7 +351,7 @@ impl TransactionLayer {
             }
             None => self
                 .out
-                .push_back(TxOutput::Event(TxEvent::StrayResponse { response })),
+                .push_back(Output::Event(TxEvent::StrayResponse { response })),
         }
     }
 
@@ -416,7 +375,7 @@ impl TransactionLayer {
                 }
                 _ => self
                     .out
-                    .push_back(TxOutput::Event(TxEvent::Ack { request, peer })),
+                    .push_back(Output::Event(TxEvent::Ack { request, peer })),
             }
             return;
         }
@@ -449,15 +408,15 @@ impl TransactionLayer {
         self.server_keys.insert(key, id);
         self.schedule(id);
         self.out
-            .push_back(TxOutput::Event(TxEvent::Request { id, request, peer }));
+            .push_back(Output::Event(TxEvent::Request { id, request, peer }));
     }
 
     /// The TU answers a server transaction.
     pub fn respond(&mut self, id: TxId, response: Bytes, now: Instant) -> Result<(), TxError> {
         let code = match Message::parse(response.clone()) {
             Ok(Message::Response(r)) => r.status().as_u16(),
-            Ok(_) => return Err(TxError::BadResponse("not a response".into())),
-            Err(e) => return Err(TxError::BadResponse(e.to_string())),
+            Ok(_) => return Err(TxError::NotAResponse),
+            Err(e) => return Err(TxError::Unparsable(e)),
         };
         self.respond_status(id, code, response, now)
     }
@@ -488,10 +447,12 @@ impl TransactionLayer {
         if let Some(c) = self.clients.get_mut(&id) {
             c.on_transport_error();
             self.out
-                .push_back(TxOutput::Event(TxEvent::TransportError { id }));
+                .push_back(Output::Event(TxEvent::TransportError { id }));
             self.reap_client(id);
         } else if let Some(s) = self.servers.get_mut(&id) {
             s.tx.on_transport_error();
+            self.out
+                .push_back(Output::Event(TxEvent::TransportError { id }));
             self.reap_server(id);
         }
     }
@@ -553,5 +514,40 @@ impl TransactionLayer {
             shrink_queue(&mut self.out);
         }
         o
+    }
+}
+
+impl Machine for TransactionLayer {
+    type Input = Input;
+    type Event = TxEvent;
+
+    fn handle_input(&mut self, input: Input, now: Instant) {
+        match input {
+            Input::Bytes { bytes, peer } => match Message::parse(bytes.clone()) {
+                Ok(m) => self.handle_input(Input::Message { message: m, peer }, now),
+                Err(e) => {
+                    if let Some(resp) = sip_message::error_response(&bytes, &e) {
+                        self.send_raw(peer, resp);
+                    }
+                }
+            },
+            Input::Message { message, peer } => match message {
+                Message::Request(r) => self.on_request(r, peer, now),
+                Message::Response(r) => self.on_response(r, now),
+            },
+            Input::TransportError { tx } => self.on_transport_error(tx),
+        }
+    }
+
+    fn poll_output(&mut self) -> Option<TxOutput> {
+        TransactionLayer::poll_output(self)
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        TransactionLayer::poll_timeout(self)
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        TransactionLayer::handle_timeout(self, now)
     }
 }

@@ -62,15 +62,11 @@ impl ServerTx {
             retransmit_at: None,
             interval: timers.t1,
             timeout_at: None,
-            // A TU that never answers must not leak the transaction: by then the client
-            // has given up (Timer F for non-INVITE; its own proceeding limit for INVITE).
-            end_at: Some(
-                now + if invite {
-                    timers.invite_proceeding_timeout + timers.t1x64()
-                } else {
-                    timers.t1x64()
-                },
-            ),
+            // A TU that never answers a non-INVITE request must not leak the
+            // transaction: after 64·T1 the client has given up (Timer F). An INVITE
+            // rings as long as its TU lets it (RFC 3261 §13.3.1.1); the TU answers
+            // it or ends it.
+            end_at: (!invite).then(|| now + timers.t1x64()),
             timers,
         }
     }

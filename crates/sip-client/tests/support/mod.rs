@@ -11,10 +11,13 @@ use bytes::Bytes;
 use sip_auth::CredentialsManager;
 use sip_client::simnet::{Node, SimUa};
 use sip_client::{
-    AccountId, Endpoint, EndpointConfig, Event, Peer, RegistrationConfig, RegistrationEvent,
+    AccountId, CallEvent, CallId, EndReason, Endpoint, EndpointConfig, Event, Peer,
+    RegistrationConfig, RegistrationEvent,
 };
+use sip_message::offer_answer::{LocalMedia, answer, offer};
+use sip_message::sdp::SessionDescription;
 use sip_message::{
-    HeaderName, Message, MessageBuilder, Request, SeededRandom, StatusCode, TransportMode,
+    HeaderName, Message, MessageBuilder, Request, Response, SeededRandom, StatusCode, TransportMode,
 };
 
 /// What the script answers: a status and extra headers, or nothing (silence).
@@ -35,6 +38,11 @@ pub struct Scripted {
     /// When set, responses say (in Via `received`/`rport`) that the request came from
     /// this address: what a registrar behind which the client is NATed writes.
     pub nat: Option<SocketAddr>,
+    /// When set, 2xx responses to INVITE carry SDP: the answer to the INVITE's offer,
+    /// or an offer when it had none (a late offer).
+    pub sdp: bool,
+    /// The To tag of responses.
+    pub tag: String,
 }
 
 impl Scripted {
@@ -47,6 +55,8 @@ impl Scripted {
             out: VecDeque::new(),
             to_send: VecDeque::new(),
             nat: None,
+            sdp: false,
+            tag: "srvtag".to_string(),
         }
     }
 
@@ -84,12 +94,20 @@ impl Node for Scripted {
             return;
         }
         if let Some((code, headers)) = (self.script)(&r, n) {
-            let mut b =
-                MessageBuilder::response_to(&r, StatusCode::new(code).unwrap(), Some("srvtag"));
+            let tag = r.to_tag().is_none().then_some(self.tag.as_str());
+            let mut b = MessageBuilder::response_to(&r, StatusCode::new(code).unwrap(), tag);
             for (name, v) in headers {
                 b = b.header(name, v);
             }
-            let mut bytes = b.finish().freeze();
+            let mut bytes =
+                if self.sdp && r.method().as_str() == "INVITE" && (200..300).contains(&code) {
+                    let body = peer_sdp(&r, self.addr);
+                    b.header(HeaderName::Contact, format!("<sip:peer@{}>", self.addr))
+                        .finish_with_body(Some("application/sdp"), body.as_bytes())
+                        .freeze()
+                } else {
+                    b.finish().freeze()
+                };
             if let Some(nat) = self.nat {
                 let via = r.top_via().as_str().to_string();
                 let seen = format!(
@@ -115,18 +133,86 @@ impl Node for Scripted {
     fn on_timeout(&mut self, _now: Instant) {}
 }
 
+/// The peer's SDP for an INVITE: the answer to its offer, or an offer of PCMU and
+/// telephone-event at the peer's address, port 30000.
+pub fn peer_sdp(invite: &Request, addr: SocketAddr) -> String {
+    let local = LocalMedia::new(addr.ip(), 30000);
+    if invite.body().is_empty() {
+        offer(&local, 77, 1).to_string()
+    } else {
+        let o = SessionDescription::parse_bytes(invite.body()).unwrap();
+        answer(&local, &o, 77, 1).unwrap().0.to_string()
+    }
+}
+
+/// Media at 192.0.2.20 (the UA's address), on `port`.
+pub fn media(port: u16) -> LocalMedia {
+    LocalMedia::new("192.0.2.20".parse().unwrap(), port)
+}
+
+/// The events of calls so far, in order.
+pub fn call_events(ua: &SimUa) -> Vec<(CallId, &CallEvent)> {
+    ua.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Call { call, event } => Some((*call, event)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Why call `id` ended, if it did.
+pub fn ended(ua: &SimUa, id: CallId) -> Option<EndReason> {
+    call_events(ua).into_iter().find_map(|(c, e)| match e {
+        CallEvent::Ended { reason } if c == id => Some(reason.clone()),
+        _ => None,
+    })
+}
+
+/// The calls that arrived.
+pub fn incoming(ua: &SimUa) -> Vec<CallId> {
+    call_events(ua)
+        .into_iter()
+        .filter_map(|(c, e)| matches!(e, CallEvent::Incoming { .. }).then_some(c))
+        .collect()
+}
+
+/// Every message in raw bytes received, parsed.
+pub fn parsed(raw: &[(Instant, Bytes)]) -> Vec<(Instant, Message)> {
+    raw.iter()
+        .filter_map(|(t, b)| Message::parse(b.clone()).ok().map(|m| (*t, m)))
+        .collect()
+}
+
+/// The responses among them, with their arrival times.
+pub fn responses_in(raw: &[(Instant, Bytes)]) -> Vec<(Instant, Response)> {
+    parsed(raw)
+        .into_iter()
+        .filter_map(|(t, m)| match m {
+            Message::Response(r) => Some((t, r)),
+            _ => None,
+        })
+        .collect()
+}
+
 pub const SERVER: &str = "192.0.2.10:5060";
 pub const CLIENT: &str = "192.0.2.20:5070";
 
 /// A UA with one account for alice at SERVER.
 pub fn ua(seed: u64, mode: TransportMode, expires: u32) -> (SimUa, AccountId) {
+    ua_with(seed, mode, expires, EndpointConfig::default())
+}
+
+/// [`ua`] with its own endpoint configuration (other timers, say).
+pub fn ua_with(
+    seed: u64,
+    mode: TransportMode,
+    expires: u32,
+    config: EndpointConfig,
+) -> (SimUa, AccountId) {
     let mut creds = CredentialsManager::new();
     creds.add("alice", "secret-a", Some("example.test"), None, None);
-    let mut ep = Endpoint::new(
-        EndpointConfig::default(),
-        creds,
-        Box::new(SeededRandom::new(seed)),
-    );
+    let mut ep = Endpoint::new(config, creds, Box::new(SeededRandom::new(seed)));
     let mut reg = RegistrationConfig::new(
         "sip:alice@example.test",
         "sip:example.test",

@@ -1,0 +1,813 @@
+//! Requests inside a call's dialogs, both ways (RFC 3261 §12.2, §14, §15; RFC 3311
+//! UPDATE; INFO DTMF): BYE; re-INVITE and UPDATE with offer/answer, refused with 491
+//! when they cross one of ours and retried after the §14.1 back-off when ours is
+//! refused so; a 481 or 408 (or no answer) to any of our requests ends the dialog;
+//! credentials are sent again when a request inside the dialog is challenged.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use sip_auth::{AuthSession, AuthorizationValue, RequestTarget};
+use sip_message::offer_answer::OfferAnswerError;
+use sip_message::sdp::Direction;
+use sip_message::{
+    HeaderName, MessageBuilder, Method, Request, Response, StatusCode, TransportMode,
+};
+
+use super::media::is_sdp;
+use super::retransmit::Retransmit2xx;
+use super::{CallError, CallEvent, CallState, EndReason, InviteSession, Role};
+use crate::context::Ctx;
+use crate::ids;
+use crate::peer::Peer;
+use crate::request_build::{Extras, finish_request};
+use crate::transaction::TxId;
+
+/// What a request of ours inside the dialog is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// Ends the call.
+    Bye,
+    /// Ends a fork that answered after another (§13.2.2.4).
+    EndFork,
+    /// A re-INVITE or UPDATE carrying our offer (or asking for one).
+    Offer,
+    /// Anything else the application sends (INFO, MESSAGE...).
+    Plain,
+}
+
+/// A body with its Content-Type, and extra header lines.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Body {
+    pub(crate) content_type: Option<String>,
+    pub(crate) body: Bytes,
+    pub(crate) headers: Vec<(String, String)>,
+}
+
+impl Body {
+    pub(crate) fn none() -> Body {
+        Body::default()
+    }
+
+    fn sdp(body: Bytes) -> Body {
+        Body {
+            content_type: Some("application/sdp".to_string()),
+            body,
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// A request we sent inside a dialog, kept for its responses and retries.
+#[derive(Debug)]
+pub(crate) struct OurRequest {
+    method: Method,
+    remote_tag: String,
+    purpose: Purpose,
+    body: Body,
+    auth: AuthSession,
+    authorization: Vec<AuthorizationValue>,
+    uri: String,
+    cseq: u32,
+}
+
+/// The §14.1 back-off before a re-INVITE refused with 491 is tried again: from 2.1
+/// to 4 s for the dialog's caller (who owns the Call-ID), up to 2 s for the callee,
+/// in 10 ms steps.
+fn glare_backoff(role: Role, rng: &mut dyn sip_message::Random) -> Duration {
+    let steps = rng.next_u64();
+    match role {
+        Role::Caller => Duration::from_millis(2100 + (steps % 191) * 10),
+        Role::Callee => Duration::from_millis((steps % 201) * 10),
+    }
+}
+
+/// A DTMF digit in an INFO body: `application/dtmf-relay` (`Signal=5`,
+/// `Duration=160`) or `application/dtmf` (the digit alone).
+fn dtmf_of(request: &Request) -> Option<(char, Option<u32>)> {
+    let t = request.content_type()?;
+    let text = std::str::from_utf8(request.body()).ok()?;
+    let digit_of = |s: &str| {
+        let s = s.trim();
+        let mut c = s.chars();
+        match (c.next(), c.next()) {
+            (Some(d), None) if d.is_ascii_digit() || "*#ABCDabcd".contains(d) => {
+                Some(d.to_ascii_uppercase())
+            }
+            _ => match s.parse::<u8>().ok()? {
+                10 => Some('*'),
+                11 => Some('#'),
+                n @ 12..=15 => Some((b'A' + n - 12) as char),
+                _ => None,
+            },
+        }
+    };
+    if t.is("application", "dtmf-relay") {
+        let mut digit = None;
+        let mut duration = None;
+        for line in text.lines() {
+            let Some((k, v)) = line.split_once('=') else {
+                continue;
+            };
+            match k.trim().to_ascii_lowercase().as_str() {
+                "signal" => digit = digit_of(v),
+                "duration" => duration = v.trim().parse().ok(),
+                _ => {}
+            }
+        }
+        return digit.map(|d| (d, duration));
+    }
+    if t.is("application", "dtmf") {
+        return digit_of(text).map(|d| (d, None));
+    }
+    None
+}
+
+/// A response to a request in our dialog (To tag already ours).
+fn respond(
+    ctx: &mut Ctx<'_>,
+    tx: TxId,
+    request: &Request,
+    status: StatusCode,
+    extra: &[(HeaderName, String)],
+    body: Option<&Bytes>,
+    now: Instant,
+) -> Option<Bytes> {
+    let mut b = MessageBuilder::response_to(request, status, None);
+    if let Some(ua) = &ctx.config.user_agent {
+        b = b.header(HeaderName::Server, ua);
+    }
+    for (n, v) in extra {
+        b = b.header(*n, v);
+    }
+    let bytes = match body {
+        Some(body) => b.finish_with_body(Some("application/sdp"), body).freeze(),
+        None => b.finish().freeze(),
+    };
+    ctx.tx
+        .respond_status(tx, status.as_u16(), bytes.clone(), now)
+        .ok()
+        .map(|_| bytes)
+}
+
+impl InviteSession {
+    /// Sends a request in the dialog with `remote_tag`.
+    pub(super) fn send_in_dialog(
+        &mut self,
+        remote_tag: &str,
+        method: Method,
+        body: Body,
+        purpose: Purpose,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) -> Result<TxId, CallError> {
+        let mut req = OurRequest {
+            method,
+            remote_tag: remote_tag.to_string(),
+            purpose,
+            body,
+            auth: AuthSession::new(),
+            authorization: Vec::new(),
+            uri: String::new(),
+            cseq: 0,
+        };
+        let tx = self.transmit(&mut req, ctx, now)?;
+        self.ours.insert(tx, req);
+        Ok(tx)
+    }
+
+    /// Builds `req` with the dialog's next CSeq and starts its transaction.
+    fn transmit(
+        &mut self,
+        req: &mut OurRequest,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) -> Result<TxId, CallError> {
+        let branch = ids::branch(ctx.rng);
+        let state = self.state;
+        let Some(d) = self.dialog_mut(&req.remote_tag) else {
+            return Err(CallError::WrongState {
+                action: "send in",
+                state,
+            });
+        };
+        let b = d.request(&req.method, &branch);
+        let peer: Peer = d.next_hop();
+        req.cseq = d.local_seq;
+        req.uri = d.target_and_routes().0;
+        let request = finish_request(
+            b,
+            Extras {
+                user_agent: ctx.config.user_agent.as_deref(),
+                headers: &req.body.headers,
+                authorization: &req.authorization,
+                content_type: req.body.content_type.as_deref(),
+                body: &req.body.body,
+            },
+        )
+        .map_err(CallError::Invalid)?;
+        ctx.send_request(request, peer, now)
+            .map_err(CallError::Transaction)
+    }
+
+    /// Sends BYE on the confirmed dialog; the call ends with `reason` when it is
+    /// answered (or fails).
+    pub(super) fn send_bye(
+        &mut self,
+        reason: EndReason,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) -> Result<(), CallError> {
+        let Some(tag) = self.confirmed.clone() else {
+            self.end(reason, ctx);
+            return Ok(());
+        };
+        self.retransmit = None;
+        self.glare_retry = None;
+        self.bye_wanted = false;
+        self.state = CallState::Terminating;
+        self.ending = Some(reason.clone());
+        match self.send_in_dialog(&tag, Method::Bye, Body::none(), Purpose::Bye, ctx, now) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.end(reason, ctx);
+                Err(e)
+            }
+        }
+    }
+
+    /// Sends a re-INVITE or UPDATE with a new offer from our media.
+    pub(super) fn send_offer(
+        &mut self,
+        method: Method,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) -> Result<(), CallError> {
+        if self.state != CallState::Confirmed {
+            return Err(self.wrong_state("re-offer in"));
+        }
+        if self.offer_tx.is_some() || self.media.offer_pending() || self.retransmit.is_some() {
+            return Err(CallError::OfferPending);
+        }
+        let Some(tag) = self.confirmed.clone() else {
+            return Err(self.wrong_state("re-offer in"));
+        };
+        let offer = self.media.make_offer();
+        match self.send_in_dialog(&tag, method, Body::sdp(offer), Purpose::Offer, ctx, now) {
+            Ok(tx) => {
+                self.offer_tx = Some(tx);
+                Ok(())
+            }
+            Err(e) => {
+                self.media.offer_refused();
+                Err(e)
+            }
+        }
+    }
+
+    /// Puts the peer on hold (a re-INVITE offering sendonly, or inactive when it
+    /// holds us too) or takes it off hold.
+    pub(crate) fn hold(
+        &mut self,
+        on: bool,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) -> Result<(), CallError> {
+        if self.state != CallState::Confirmed {
+            return Err(self.wrong_state(if on { "hold" } else { "unhold" }));
+        }
+        let before = self.media.local().direction;
+        self.media.set_direction(if on {
+            Direction::SendOnly
+        } else {
+            Direction::SendRecv
+        });
+        let r = self.send_offer(Method::Invite, ctx, now);
+        if r.is_err() {
+            self.media.set_direction(before);
+        }
+        r
+    }
+
+    /// Sends a re-INVITE (or UPDATE) with a fresh offer of our current media.
+    pub(crate) fn reoffer(
+        &mut self,
+        method: Method,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) -> Result<(), CallError> {
+        self.send_offer(method, ctx, now)
+    }
+
+    /// Sends a request the application built (INFO, MESSAGE...) in the call.
+    pub(crate) fn send_request(
+        &mut self,
+        method: Method,
+        content_type: Option<String>,
+        body: Bytes,
+        headers: Vec<(String, String)>,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) -> Result<(), CallError> {
+        if !matches!(self.state, CallState::Confirmed | CallState::Answered) {
+            return Err(self.wrong_state("send a request in"));
+        }
+        if matches!(
+            method,
+            Method::Invite | Method::Ack | Method::Cancel | Method::Bye | Method::Update
+        ) {
+            return Err(CallError::WrongState {
+                action: "send this method as a plain request in",
+                state: self.state,
+            });
+        }
+        let Some(tag) = self.confirmed.clone() else {
+            return Err(self.wrong_state("send a request in"));
+        };
+        let body = Body {
+            content_type,
+            body,
+            headers,
+        };
+        self.send_in_dialog(&tag, method, body, Purpose::Plain, ctx, now)
+            .map(|_| ())
+    }
+
+    /// A response to a request of ours inside a dialog.
+    pub(super) fn on_our_response(
+        &mut self,
+        tx: TxId,
+        response: Response,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) {
+        let status = response.status().as_u16();
+        if status < 200 {
+            return;
+        }
+        if (status == 401 || status == 407) && self.retry_in_dialog(tx, &response, ctx, now) {
+            return;
+        }
+        let Some(req) = self.ours.get(&tx) else {
+            return;
+        };
+        let (purpose, method, tag, cseq) = (
+            req.purpose,
+            req.method.clone(),
+            req.remote_tag.clone(),
+            req.cseq,
+        );
+        // A 2xx to a re-INVITE may come again while its transaction is Accepted:
+        // it gets the same ACK and nothing else (RFC 6026).
+        if method == Method::Invite && (200..300).contains(&status) {
+            if self.resend_ack(&tag, cseq, ctx) {
+                return;
+            }
+        } else {
+            self.ours.remove(&tx);
+        }
+        match purpose {
+            Purpose::Bye => {
+                let reason = self.ending.take().unwrap_or(EndReason::LocalBye);
+                self.end(reason, ctx);
+            }
+            Purpose::EndFork => self.dialogs.retain(|d| d.remote_tag != tag),
+            Purpose::Offer => self.on_offer_response(tx, &tag, cseq, &method, response, ctx, now),
+            Purpose::Plain => {
+                if status == 481 || status == 408 {
+                    self.events
+                        .push_back(CallEvent::Response { method, response });
+                    let _ = self.send_bye_or_end(EndReason::DialogGone { status }, ctx, now);
+                } else {
+                    self.events
+                        .push_back(CallEvent::Response { method, response });
+                }
+            }
+        }
+    }
+
+    /// §12.2.1.2: a 481 means the dialog is gone; after a 408 a BYE may still end it
+    /// at the peer.
+    fn send_bye_or_end(
+        &mut self,
+        reason: EndReason,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) -> Result<(), CallError> {
+        match reason {
+            EndReason::DialogGone { status: 408 } if self.state == CallState::Confirmed => {
+                self.send_bye(reason, ctx, now)
+            }
+            r => {
+                self.end(r, ctx);
+                Ok(())
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_offer_response(
+        &mut self,
+        tx: TxId,
+        tag: &str,
+        cseq: u32,
+        method: &Method,
+        response: Response,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) {
+        let status = response.status().as_u16();
+        if self.offer_tx == Some(tx) {
+            self.offer_tx = None;
+        }
+        match status {
+            200..=299 => {
+                if let Some(d) = self.dialog_mut(tag) {
+                    d.on_refresh_response(&response);
+                }
+                let sdp = is_sdp(response.content_type(), response.body());
+                let media = if self.media.offer_pending() {
+                    Some(if sdp {
+                        self.media.take_answer(response.body())
+                    } else {
+                        Err(OfferAnswerError::NoCommonCodec)
+                    })
+                } else {
+                    None
+                };
+                if *method == Method::Invite {
+                    let authorization = self
+                        .ours
+                        .get(&tx)
+                        .map(|r| r.authorization.clone())
+                        .unwrap_or_default();
+                    self.send_ack(tag, cseq, &authorization, None, ctx);
+                }
+                self.events.push_back(CallEvent::Response {
+                    method: method.clone(),
+                    response,
+                });
+                match media {
+                    Some(Ok(done)) => self.events.push_back(CallEvent::Media {
+                        negotiated: done.negotiated,
+                        remote_sdp: done.remote_sdp,
+                    }),
+                    Some(Err(e)) => {
+                        let _ = self.send_bye(EndReason::NotAcceptable(e), ctx, now);
+                    }
+                    None => {}
+                }
+            }
+            491 => {
+                // §14.1: glare. Try again after the back-off.
+                self.media.offer_refused();
+                let wait = glare_backoff(self.role, ctx.rng);
+                self.glare_retry = Some((now + wait, method.clone()));
+                self.events.push_back(CallEvent::Response {
+                    method: method.clone(),
+                    response,
+                });
+            }
+            481 | 408 => {
+                self.media.offer_refused();
+                self.events.push_back(CallEvent::Response {
+                    method: method.clone(),
+                    response,
+                });
+                let _ = self.send_bye_or_end(EndReason::DialogGone { status }, ctx, now);
+            }
+            _ => {
+                // Refused (488...): the session stays as it was.
+                self.media.offer_refused();
+                self.events.push_back(CallEvent::Response {
+                    method: method.clone(),
+                    response,
+                });
+            }
+        }
+    }
+
+    /// Answers a 401/407 to a request of ours in the dialog; false when it cannot.
+    fn retry_in_dialog(
+        &mut self,
+        tx: TxId,
+        response: &Response,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) -> bool {
+        let Some(mut req) = self.ours.remove(&tx) else {
+            return false;
+        };
+        let secure = self
+            .dialog_mut(&req.remote_tag)
+            .is_some_and(|d| d.next_hop().mode == TransportMode::Tls);
+        let target = RequestTarget {
+            secure,
+            body: &req.body.body,
+            ..RequestTarget::new(
+                req.method.as_str(),
+                &req.uri,
+                &self.me.server,
+                &self.me.auth_user,
+            )
+        };
+        let Ok(values) = ctx.answer_challenge(&mut req.auth, response, &target) else {
+            self.ours.insert(tx, req);
+            return false;
+        };
+        req.authorization = values;
+        match self.transmit(&mut req, ctx, now) {
+            Ok(new) => {
+                ctx.release(tx);
+                if self.offer_tx == Some(tx) {
+                    self.offer_tx = Some(new);
+                }
+                self.ours.insert(new, req);
+                true
+            }
+            Err(_) => {
+                self.ours.insert(tx, req);
+                false
+            }
+        }
+    }
+
+    /// A request of ours in a dialog timed out (§12.2.1.2: as a 408) or could not
+    /// be sent.
+    pub(super) fn on_our_failure(
+        &mut self,
+        tx: TxId,
+        timeout: bool,
+        ctx: &mut Ctx<'_>,
+        _now: Instant,
+    ) {
+        let Some(req) = self.ours.remove(&tx) else {
+            return;
+        };
+        if self.offer_tx == Some(tx) {
+            self.offer_tx = None;
+            self.media.offer_refused();
+        }
+        let reason = if timeout {
+            EndReason::DialogGone { status: 408 }
+        } else {
+            EndReason::Transport
+        };
+        match req.purpose {
+            Purpose::Bye => {
+                let r = self.ending.take().unwrap_or(EndReason::LocalBye);
+                self.end(r, ctx);
+            }
+            Purpose::EndFork => self.dialogs.retain(|d| d.remote_tag != req.remote_tag),
+            Purpose::Offer | Purpose::Plain => self.end(reason, ctx),
+        }
+    }
+
+    /// A request inside one of the call's dialogs.
+    pub(super) fn on_request(
+        &mut self,
+        tx: TxId,
+        request: Request,
+        peer: Peer,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) {
+        ctx.adopt(tx);
+        let from_tag = request.from_tag().unwrap_or_default().to_string();
+        let checked = match self.dialog_mut(&from_tag) {
+            None => Err(StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST),
+            Some(d) => d.on_request(&request),
+        };
+        if self.state == CallState::Terminated {
+            respond(
+                ctx,
+                tx,
+                &request,
+                StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST,
+                &[],
+                None,
+                now,
+            );
+            return;
+        }
+        if let Err(status) = checked {
+            respond(ctx, tx, &request, status, &[], None, now);
+            return;
+        }
+        let method = request.method().clone();
+        match method {
+            Method::Bye => {
+                respond(ctx, tx, &request, StatusCode::OK, &[], None, now);
+                if self.state == CallState::Incoming {
+                    self.bye_before_answer(ctx, now);
+                } else {
+                    self.end(EndReason::RemoteBye, ctx);
+                }
+            }
+            Method::Invite => self.on_reinvite(tx, &request, peer, ctx, now),
+            Method::Update => self.on_update(tx, &request, ctx, now),
+            Method::Info => {
+                respond(ctx, tx, &request, StatusCode::OK, &[], None, now);
+                match dtmf_of(&request) {
+                    Some((digit, duration_ms)) => self
+                        .events
+                        .push_back(CallEvent::Dtmf { digit, duration_ms }),
+                    None => self.events.push_back(CallEvent::Request { request }),
+                }
+            }
+            Method::Options => {
+                let extra = [
+                    (HeaderName::Allow, ctx.config.allow_value()),
+                    (HeaderName::Accept, ctx.config.accept.join(", ")),
+                ];
+                respond(ctx, tx, &request, StatusCode::OK, &extra, None, now);
+            }
+            Method::Prack => {
+                // We never send reliable provisional responses.
+                respond(
+                    ctx,
+                    tx,
+                    &request,
+                    StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST,
+                    &[],
+                    None,
+                    now,
+                );
+            }
+            _ => {
+                respond(ctx, tx, &request, StatusCode::OK, &[], None, now);
+                self.events.push_back(CallEvent::Request { request });
+            }
+        }
+    }
+
+    /// 500 with Retry-After (§14.2) for an INVITE that arrives while our 2xx to the
+    /// previous one still waits for its ACK.
+    fn retry_later(&self, tx: TxId, request: &Request, ctx: &mut Ctx<'_>, now: Instant) {
+        let secs = ctx.rng.next_u64() % 11;
+        respond(
+            ctx,
+            tx,
+            request,
+            StatusCode::SERVER_INTERNAL_ERROR,
+            &[(HeaderName::RetryAfter, secs.to_string())],
+            None,
+            now,
+        );
+    }
+
+    /// A re-INVITE: 491 when it crosses our own offer (§14.2), else its offer
+    /// answered (488 when no codec fits; the session stays) or our offer sent in the
+    /// 2xx, which is retransmitted until the ACK.
+    fn on_reinvite(
+        &mut self,
+        tx: TxId,
+        request: &Request,
+        peer: Peer,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) {
+        if self.state != CallState::Confirmed && self.state != CallState::Answered {
+            respond(
+                ctx,
+                tx,
+                request,
+                StatusCode::REQUEST_PENDING,
+                &[],
+                None,
+                now,
+            );
+            return;
+        }
+        if self.retransmit.is_some() {
+            self.retry_later(tx, request, ctx, now);
+            return;
+        }
+        if self.offer_tx.is_some() || self.media.offer_pending() {
+            respond(
+                ctx,
+                tx,
+                request,
+                StatusCode::REQUEST_PENDING,
+                &[],
+                None,
+                now,
+            );
+            return;
+        }
+        let contact = [(HeaderName::Contact, format!("<{}>", self.me.contact))];
+        let mut offered = false;
+        let mut completed = None;
+        let body = if is_sdp(request.content_type(), request.body()) {
+            if self.media.take_offer(request.body()).is_err() {
+                respond(
+                    ctx,
+                    tx,
+                    request,
+                    StatusCode::NOT_ACCEPTABLE_HERE,
+                    &[],
+                    None,
+                    now,
+                );
+                return;
+            }
+            match self.media.make_answer() {
+                Ok((answer, done)) => {
+                    completed = Some(done);
+                    answer
+                }
+                Err(_) => {
+                    respond(
+                        ctx,
+                        tx,
+                        request,
+                        StatusCode::NOT_ACCEPTABLE_HERE,
+                        &[],
+                        None,
+                        now,
+                    );
+                    return;
+                }
+            }
+        } else {
+            offered = true;
+            self.media.make_offer()
+        };
+        let mut extra = contact.to_vec();
+        extra.push((HeaderName::Allow, ctx.config.allow_value()));
+        let Some(bytes) = respond(ctx, tx, request, StatusCode::OK, &extra, Some(&body), now)
+        else {
+            return;
+        };
+        let peer = ctx.tx.server_peer(tx).cloned().unwrap_or(peer);
+        self.retransmit = Some(Retransmit2xx::new(
+            bytes,
+            peer,
+            request.cseq_seq(),
+            false,
+            offered,
+            &ctx.config.timers,
+            now,
+        ));
+        if let Some(done) = completed {
+            self.events.push_back(CallEvent::Media {
+                negotiated: done.negotiated,
+                remote_sdp: done.remote_sdp,
+            });
+        }
+    }
+
+    /// An UPDATE (RFC 3311): 491 when it crosses our own offer, else its offer
+    /// answered in the 200 (488 when no codec fits).
+    fn on_update(&mut self, tx: TxId, request: &Request, ctx: &mut Ctx<'_>, now: Instant) {
+        if self.offer_tx.is_some() || self.media.offer_pending() {
+            respond(
+                ctx,
+                tx,
+                request,
+                StatusCode::REQUEST_PENDING,
+                &[],
+                None,
+                now,
+            );
+            return;
+        }
+        let contact = [(HeaderName::Contact, format!("<{}>", self.me.contact))];
+        if !is_sdp(request.content_type(), request.body()) {
+            respond(ctx, tx, request, StatusCode::OK, &contact, None, now);
+            return;
+        }
+        let answered = self
+            .media
+            .take_offer(request.body())
+            .and_then(|()| self.media.make_answer());
+        match answered {
+            Ok((answer, done)) => {
+                respond(
+                    ctx,
+                    tx,
+                    request,
+                    StatusCode::OK,
+                    &contact,
+                    Some(&answer),
+                    now,
+                );
+                self.events.push_back(CallEvent::Media {
+                    negotiated: done.negotiated,
+                    remote_sdp: done.remote_sdp,
+                });
+            }
+            Err(_) => {
+                respond(
+                    ctx,
+                    tx,
+                    request,
+                    StatusCode::NOT_ACCEPTABLE_HERE,
+                    &[],
+                    None,
+                    now,
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,495 @@
+//! One call: an INVITE session (RFC 3261 §13–§15) as a sans-IO state machine.
+//!
+//! An [`InviteSession`] owns everything of one call: its initial INVITE client or
+//! server transaction, the early dialogs of forks and the confirmed dialog, the 2xx
+//! retransmission and ACK, CANCEL both ways, the offer/answer state (RFC 3264),
+//! re-INVITE and UPDATE both ways with glare handling (§14), INFO DTMF, and BYE. The
+//! [`crate::Endpoint`] routes to it what belongs to it (responses and failures of its
+//! transactions, in-dialog requests, ACKs, CANCELs, 2xx retransmissions that outlived
+//! their transaction) and drives it like every machine: an input with the endpoint's
+//! context, then its events drained, and one deadline.
+
+mod in_dialog;
+mod media;
+mod retransmit;
+mod uac;
+mod uas;
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use sip_auth::AuthError;
+use sip_message::offer_answer::{LocalMedia, Negotiated, OfferAnswerError};
+use sip_message::{Method, Request, Response, StatusCode};
+
+use crate::context::{CallId, Ctx, Identity};
+use crate::dialog::Dialog;
+use crate::peer::Peer;
+use crate::request_build::BuildError;
+use crate::transaction::{TxError, TxId};
+
+use in_dialog::OurRequest;
+use media::MediaState;
+use retransmit::{Retransmit2xx, SentAck};
+use uac::UacInvite;
+pub(crate) use uas::Refused;
+use uas::UasInvite;
+
+/// Which side of the call we are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// We placed the call (UAC of the INVITE).
+    Caller,
+    /// We received it (UAS of the INVITE).
+    Callee,
+}
+
+/// Where a call stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallState {
+    /// Caller: INVITE sent, no provisional response yet.
+    Calling,
+    /// Caller: a provisional response came (ringing, progress, early media).
+    Proceeding,
+    /// Callee: the INVITE is here and not answered yet (ringing or not).
+    Incoming,
+    /// Callee: our 2xx is sent, its ACK not here yet.
+    Answered,
+    /// The call is up.
+    Confirmed,
+    /// Caller: CANCEL sent (or waiting for a provisional response to send it).
+    Cancelling,
+    /// BYE sent; waiting for its answer.
+    Terminating,
+    /// Over.
+    Terminated,
+}
+
+/// Why a call ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EndReason {
+    /// We hung up with BYE.
+    LocalBye,
+    /// The peer hung up with BYE.
+    RemoteBye,
+    /// Our INVITE was refused (a final response from 300 to 699).
+    Rejected {
+        /// The status.
+        status: u16,
+        /// Its reason phrase.
+        reason: String,
+    },
+    /// We refused the incoming INVITE with this status.
+    Declined {
+        /// The status we sent.
+        status: u16,
+    },
+    /// We cancelled our INVITE (the 487 came, or a 2xx that crossed the CANCEL was
+    /// ended with BYE, or no final response came within 64·T1 of the CANCEL).
+    Cancelled,
+    /// Nobody answered within the ring timeout; the INVITE was cancelled.
+    NoAnswer,
+    /// The caller cancelled the INVITE we had not answered (CANCEL, or BYE on the
+    /// early dialog).
+    CancelledByPeer,
+    /// Our INVITE got no response at all (Timer B).
+    Timeout,
+    /// Our 2xx never got its ACK within 64·T1; the call was ended with BYE.
+    NoAck,
+    /// A request in the dialog was answered 481 or 408, or got no answer: the
+    /// dialog is gone (RFC 3261 §12.2.1.2).
+    DialogGone {
+        /// 481, or 408 (also for no answer at all).
+        status: u16,
+    },
+    /// Sending failed.
+    Transport,
+    /// A challenge to our INVITE could not be answered.
+    Auth(AuthError),
+    /// The offer and answer had no codec in common (488 sent, or BYE after the ACK).
+    NotAcceptable(OfferAnswerError),
+}
+
+/// What a call reports.
+#[derive(Debug)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)]
+pub enum CallEvent {
+    /// Callee: an INVITE arrived. Ring, answer or reject it.
+    Incoming {
+        /// The INVITE.
+        request: Request,
+        /// Where it came from.
+        peer: Peer,
+    },
+    /// Caller: a provisional response (100, 180, 183...).
+    Progress {
+        /// The response.
+        response: Response,
+    },
+    /// Caller: the call was answered (2xx); the ACK is sent.
+    Answered {
+        /// The 2xx.
+        response: Response,
+    },
+    /// Callee: the ACK for our 2xx came: the call is up.
+    Confirmed,
+    /// An offer/answer exchange completed (in the INVITE and its answer, a
+    /// re-INVITE, an UPDATE, or early media in a 183): the media to use from now on.
+    Media {
+        /// What both sides agreed.
+        negotiated: Negotiated,
+        /// The peer's session description.
+        remote_sdp: Bytes,
+    },
+    /// A DTMF digit sent in INFO (`application/dtmf-relay` or `application/dtmf`).
+    Dtmf {
+        /// `0`-`9`, `*`, `#`, `A`-`D`.
+        digit: char,
+        /// How long, milliseconds (when given).
+        duration_ms: Option<u32>,
+    },
+    /// A request inside the call for the application (INFO other than DTMF,
+    /// MESSAGE, NOTIFY); it was answered 200.
+    Request {
+        /// The request.
+        request: Request,
+    },
+    /// A final response to a request we sent inside the call (re-INVITE, UPDATE,
+    /// INFO, MESSAGE...).
+    Response {
+        /// The request's method.
+        method: Method,
+        /// The response.
+        response: Response,
+    },
+    /// An early dialog of a fork ended without being answered (another fork
+    /// answered, or the INVITE failed).
+    EarlyDialogEnded {
+        /// The fork's To tag.
+        remote_tag: String,
+    },
+    /// The call is over.
+    Ended {
+        /// Why.
+        reason: EndReason,
+    },
+}
+
+/// Why a call command could not be carried out.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallError {
+    /// No such call (it ended, or never was).
+    #[error("no such call")]
+    NoCall,
+    /// No such account.
+    #[error("no such account")]
+    NoAccount,
+    /// The call is not in a state where this can be done.
+    #[error("cannot {action} a call that is {state:?}")]
+    WrongState {
+        /// What was asked.
+        action: &'static str,
+        /// Where the call stands.
+        state: CallState,
+    },
+    /// An INVITE or UPDATE of ours is still waiting for its answer in this call
+    /// (RFC 3261 §14.1: one at a time).
+    #[error("an offer of ours is still waiting for its answer")]
+    OfferPending,
+    /// A status code that this command cannot send.
+    #[error("status {0} cannot be sent here")]
+    BadStatus(u16),
+    /// The request could not be built.
+    #[error(transparent)]
+    Invalid(BuildError),
+    /// The session description could not be made or read.
+    #[error(transparent)]
+    Media(OfferAnswerError),
+    /// The transaction layer refused.
+    #[error(transparent)]
+    Transaction(TxError),
+}
+
+/// What the endpoint routes to a call.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum CallInput {
+    /// A response for one of the call's client transactions.
+    Response { tx: TxId, response: Response },
+    /// A client transaction of the call timed out or could not send.
+    Failed { tx: TxId, timeout: bool },
+    /// A transaction of the call ended.
+    Terminated { tx: TxId },
+    /// A request inside the call's dialogs (its server transaction is the call's).
+    Request {
+        tx: TxId,
+        request: Request,
+        peer: Peer,
+    },
+    /// A CANCEL for the call's INVITE (or re-INVITE) server transaction `invite`.
+    Cancel {
+        tx: TxId,
+        request: Request,
+        invite: TxId,
+    },
+    /// An ACK for a 2xx of the call.
+    Ack { request: Request },
+    /// A 2xx whose INVITE transaction has ended (retransmitted after Timer M).
+    Stray { response: Response },
+}
+
+/// How to place a call.
+#[derive(Clone, Debug)]
+pub struct CallSpec {
+    /// The Request-URI (`sip:bob@example.com`).
+    pub uri: String,
+    /// The To value; `<uri>` when `None`.
+    pub to: Option<String>,
+    /// Our media: the offer is built from it, and answers are checked against it.
+    pub media: LocalMedia,
+    /// Send the INVITE without an offer (the callee offers in its 2xx and our ACK
+    /// answers).
+    pub late_offer: bool,
+    /// Further header lines of the INVITE.
+    pub headers: Vec<(String, String)>,
+    /// Where to send it; the account's outbound proxy (registrar) when `None`.
+    pub peer: Option<Peer>,
+    /// How long to let it ring before cancelling; the endpoint's ring timeout when
+    /// `None`.
+    pub ring_timeout: Option<Duration>,
+}
+
+impl CallSpec {
+    /// A call to `uri` offering `media`, with the defaults.
+    pub fn new(uri: &str, media: LocalMedia) -> CallSpec {
+        CallSpec {
+            uri: uri.to_string(),
+            to: None,
+            media,
+            late_offer: false,
+            headers: Vec::new(),
+            peer: None,
+            ring_timeout: None,
+        }
+    }
+}
+
+/// One call.
+#[derive(Debug)]
+pub struct InviteSession {
+    id: CallId,
+    role: Role,
+    state: CallState,
+    me: Identity,
+    call_id: String,
+    local_tag: String,
+    /// Early dialogs of forks, the confirmed dialog, and forks being ended.
+    dialogs: Vec<Dialog>,
+    /// The remote tag of the confirmed dialog.
+    confirmed: Option<String>,
+    uac: Option<UacInvite>,
+    uas: Option<UasInvite>,
+    media: MediaState,
+    /// Our 2xx to an INVITE (initial or re-INVITE) awaiting its ACK.
+    retransmit: Option<Retransmit2xx>,
+    /// ACKs we sent for 2xx, resent when a 2xx comes again.
+    acks: Vec<SentAck>,
+    /// Requests we sent inside the dialogs, by transaction.
+    ours: HashMap<TxId, OurRequest>,
+    /// Our re-INVITE or UPDATE with an offer, until its final response.
+    offer_tx: Option<TxId>,
+    /// When to try again a re-INVITE refused with 491 (§14.1), and whether it was
+    /// an UPDATE.
+    glare_retry: Option<(Instant, Method)>,
+    /// A BYE the application asked for before the ACK of our 2xx came (§15: it goes
+    /// out when the ACK comes or the 2xx is given up).
+    bye_wanted: bool,
+    /// The reason to report when the BYE we sent is answered.
+    ending: Option<EndReason>,
+    events: VecDeque<CallEvent>,
+}
+
+impl InviteSession {
+    /// The call's id in its endpoint.
+    pub fn id(&self) -> CallId {
+        self.id
+    }
+
+    /// Caller or callee.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Where it stands.
+    pub fn state(&self) -> CallState {
+        self.state
+    }
+
+    /// The Call-ID header value.
+    pub fn call_id(&self) -> &str {
+        &self.call_id
+    }
+
+    /// Our tag.
+    pub fn local_tag(&self) -> &str {
+        &self.local_tag
+    }
+
+    /// The confirmed dialog, once there is one.
+    pub fn dialog(&self) -> Option<&Dialog> {
+        let tag = self.confirmed.as_deref()?;
+        self.dialogs.iter().find(|d| d.remote_tag == tag)
+    }
+
+    /// Every dialog of the call (early ones of forks included).
+    pub fn dialogs(&self) -> &[Dialog] {
+        &self.dialogs
+    }
+
+    /// What the last offer/answer exchange settled.
+    pub fn negotiated(&self) -> Option<&Negotiated> {
+        self.media.negotiated()
+    }
+
+    /// Our media.
+    pub fn local_media(&self) -> &LocalMedia {
+        self.media.local()
+    }
+
+    /// Whether the call is over and has nothing left to report.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.state == CallState::Terminated && self.events.is_empty()
+    }
+
+    /// The next event.
+    pub(crate) fn poll_event(&mut self) -> Option<CallEvent> {
+        self.events.pop_front()
+    }
+
+    /// The account the call belongs to.
+    pub fn account(&self) -> crate::context::AccountId {
+        self.me.account
+    }
+
+    /// One input from the endpoint.
+    pub(crate) fn handle_input(&mut self, input: CallInput, ctx: &mut Ctx<'_>, now: Instant) {
+        match input {
+            CallInput::Response { tx, response } => {
+                if self.uac.as_ref().is_some_and(|u| u.tx == tx) {
+                    self.on_invite_response(response, ctx, now);
+                } else if self.ours.contains_key(&tx) {
+                    self.on_our_response(tx, response, ctx, now);
+                }
+            }
+            CallInput::Failed { tx, timeout } => {
+                if self.uac.as_ref().is_some_and(|u| u.tx == tx) {
+                    self.on_invite_failed(timeout, ctx, now);
+                } else if self.ours.contains_key(&tx) {
+                    self.on_our_failure(tx, timeout, ctx, now);
+                }
+            }
+            CallInput::Terminated { tx } => {
+                self.ours.remove(&tx);
+                if self.offer_tx == Some(tx) {
+                    self.offer_tx = None;
+                }
+            }
+            CallInput::Request { tx, request, peer } => {
+                self.on_request(tx, request, peer, ctx, now)
+            }
+            CallInput::Cancel {
+                tx,
+                request,
+                invite,
+            } => self.on_cancel(tx, &request, invite, ctx, now),
+            CallInput::Ack { request } => self.on_ack(&request, ctx, now),
+            CallInput::Stray { response } => self.on_stray_2xx(&response, ctx),
+        }
+    }
+
+    /// The next instant the call needs [`InviteSession::handle_timeout`].
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        [
+            self.retransmit.as_ref().map(Retransmit2xx::deadline),
+            self.uac.as_ref().and_then(UacInvite::deadline),
+            self.uas.as_ref().and_then(UasInvite::deadline),
+            self.glare_retry.as_ref().map(|(t, _)| *t),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Runs what is due by `now`.
+    pub(crate) fn handle_timeout(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
+        self.retransmit_timeout(ctx, now);
+        self.uac_timeout(ctx, now);
+        self.uas_timeout(ctx, now);
+        if let Some((at, method)) = self.glare_retry.clone()
+            && at <= now
+        {
+            self.glare_retry = None;
+            if self.state == CallState::Confirmed && self.offer_tx.is_none() {
+                let _ = self.send_offer(method, ctx, now);
+            }
+        }
+    }
+
+    /// The dialog with the peer's tag `remote_tag`.
+    fn dialog_mut(&mut self, remote_tag: &str) -> Option<&mut Dialog> {
+        self.dialogs.iter_mut().find(|d| d.remote_tag == remote_tag)
+    }
+
+    /// Ends the call now with `reason` (once).
+    fn end(&mut self, reason: EndReason, ctx: &mut Ctx<'_>) {
+        if self.state == CallState::Terminated {
+            return;
+        }
+        self.state = CallState::Terminated;
+        self.retransmit = None;
+        self.glare_retry = None;
+        if let Some(u) = self.uas.take() {
+            ctx.release(u.tx);
+        }
+        for d in &self.dialogs {
+            if self.confirmed.as_deref() != Some(d.remote_tag.as_str())
+                && d.state == crate::dialog::DialogState::Early
+                && self.role == Role::Caller
+            {
+                self.events.push_back(CallEvent::EarlyDialogEnded {
+                    remote_tag: d.remote_tag.clone(),
+                });
+            }
+        }
+        self.events.push_back(CallEvent::Ended { reason });
+    }
+
+    fn wrong_state(&self, action: &'static str) -> CallError {
+        CallError::WrongState {
+            action,
+            state: self.state,
+        }
+    }
+
+    /// Hangs up whatever the state: CANCEL while our INVITE is unanswered, a refusal
+    /// (603) of an INVITE we have not answered, BYE once the call is up (after the
+    /// ACK of our 2xx, §15).
+    pub(crate) fn hangup(&mut self, ctx: &mut Ctx<'_>, now: Instant) -> Result<(), CallError> {
+        match self.state {
+            CallState::Calling | CallState::Proceeding => {
+                self.cancel(EndReason::Cancelled, ctx, now)
+            }
+            CallState::Incoming => self.reject(StatusCode::DECLINE, ctx, now),
+            CallState::Answered => {
+                self.bye_wanted = true;
+                Ok(())
+            }
+            CallState::Confirmed => self.send_bye(EndReason::LocalBye, ctx, now),
+            CallState::Cancelling | CallState::Terminating | CallState::Terminated => Ok(()),
+        }
+    }
+}

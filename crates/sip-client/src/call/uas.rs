@@ -1,0 +1,377 @@
+//! The callee's side of the initial INVITE (RFC 3261 §13.3, §9.2, §15.1.2): the
+//! offer checked on arrival (488 when no codec matches), provisional responses with
+//! our one To tag (§8.2.6.2) making the early dialog and repeated every minute while
+//! the call rings (§13.3.1.1), the answer and its 2xx retransmitted until the ACK,
+//! refusals, CANCEL answered 200 with the INVITE's 487, and a BYE before the answer
+//! ending the INVITE with 487.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use sip_message::offer_answer::{LocalMedia, OfferAnswerError};
+use sip_message::{HeaderName, MessageBuilder, Request, StatusCode};
+
+use super::media::{MediaState, is_sdp};
+use super::retransmit::Retransmit2xx;
+use super::{CallError, CallEvent, CallState, EndReason, InviteSession, Role};
+use crate::context::{CallId, Ctx, Identity};
+use crate::dialog::{Dialog, DialogState};
+use crate::ids;
+use crate::peer::Peer;
+use crate::transaction::TxId;
+
+/// How often a ringing call repeats its provisional response (§13.3.1.1).
+const PROVISIONAL_REFRESH: Duration = Duration::from_secs(60);
+
+/// The INVITE we received and have not answered finally.
+#[derive(Debug)]
+pub(crate) struct UasInvite {
+    /// Its server transaction.
+    pub(crate) tx: TxId,
+    request: Request,
+    peer: Peer,
+    /// The last provisional response, repeated while the call rings.
+    last_provisional: Option<(u16, Bytes)>,
+    refresh_at: Option<Instant>,
+}
+
+impl UasInvite {
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.refresh_at
+    }
+}
+
+/// Why an incoming INVITE was answered at once instead of ringing.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// The offer is not SDP we can read (400) or has no codec we take (488).
+    Media(OfferAnswerError),
+}
+
+impl InviteSession {
+    /// A call for an INVITE that arrived on server transaction `tx`. Its offer is
+    /// checked first: a session description that does not parse gets 400, one with
+    /// no codec we take 488, and no call is made.
+    pub(crate) fn incoming(
+        id: CallId,
+        me: Identity,
+        tx: TxId,
+        request: Request,
+        peer: Peer,
+        ctx: &mut Ctx<'_>,
+        _now: Instant,
+    ) -> Result<InviteSession, Refused> {
+        let local = LocalMedia {
+            codecs: ctx.config.codecs.clone(),
+            ..LocalMedia::new(me.via_addr.ip(), 0)
+        };
+        let mut media = MediaState::new(local, ctx.rng.next_u64() >> 20);
+        let local_tag = ids::tag(ctx.rng);
+        if is_sdp(request.content_type(), request.body())
+            && let Err(e) = media.take_offer(request.body())
+        {
+            let status = match e {
+                OfferAnswerError::Sdp(_) => StatusCode::BAD_REQUEST,
+                _ => StatusCode::NOT_ACCEPTABLE_HERE,
+            };
+            let mut b = MessageBuilder::response_to(&request, status, Some(&local_tag));
+            if status == StatusCode::NOT_ACCEPTABLE_HERE {
+                b = b.header(HeaderName::Warning, "305 - \"Incompatible media format\"");
+            }
+            let _ = ctx
+                .tx
+                .respond_status(tx, status.as_u16(), b.finish().freeze(), _now);
+            return Err(Refused::Media(e));
+        }
+        ctx.adopt(tx);
+        let mut s = InviteSession {
+            id,
+            role: Role::Callee,
+            state: CallState::Incoming,
+            call_id: request.call_id().to_string(),
+            local_tag,
+            me,
+            dialogs: Vec::new(),
+            confirmed: None,
+            uac: None,
+            uas: None,
+            media,
+            retransmit: None,
+            acks: Vec::new(),
+            ours: Default::default(),
+            offer_tx: None,
+            glare_retry: None,
+            bye_wanted: false,
+            ending: None,
+            events: Default::default(),
+        };
+        s.events.push_back(CallEvent::Incoming {
+            request: request.clone(),
+            peer: peer.clone(),
+        });
+        s.uas = Some(UasInvite {
+            tx,
+            request,
+            peer,
+            last_provisional: None,
+            refresh_at: None,
+        });
+        Ok(s)
+    }
+
+    /// A response to the INVITE with our To tag; responses that make the dialog
+    /// (101-299) carry the Record-Route and our Contact, a 2xx also Allow and
+    /// Supported.
+    fn uas_response(
+        &self,
+        request: &Request,
+        status: StatusCode,
+        body: Option<&Bytes>,
+        ctx: &Ctx<'_>,
+    ) -> Bytes {
+        let tag = request
+            .to_tag()
+            .is_none()
+            .then_some(self.local_tag.as_str());
+        let mut b = MessageBuilder::response_to(request, status, tag);
+        if let Some(ua) = &ctx.config.user_agent {
+            b = b.header(HeaderName::Server, ua);
+        }
+        let code = status.as_u16();
+        if (101..300).contains(&code) {
+            if request.to_tag().is_none() {
+                for rr in request.header_values(HeaderName::RecordRoute) {
+                    b = b.header(HeaderName::RecordRoute, rr);
+                }
+            }
+            b = b.header(HeaderName::Contact, format_args!("<{}>", self.me.contact));
+        }
+        if (200..300).contains(&code) {
+            b = b.header(HeaderName::Allow, ctx.config.allow_value());
+            if !ctx.config.supported.is_empty() {
+                b = b.header(HeaderName::Supported, ctx.config.supported.join(", "));
+            }
+        }
+        match body {
+            Some(body) => b.finish_with_body(Some("application/sdp"), body).freeze(),
+            None => b.finish().freeze(),
+        }
+    }
+
+    /// The dialog our response to the INVITE makes (§12.1.1).
+    fn ensure_uas_dialog(&mut self, confirmed: bool) {
+        let Some(remote) = self
+            .uas
+            .as_ref()
+            .map(|u| u.request.from_tag().unwrap_or_default().to_string())
+        else {
+            return;
+        };
+        let state = if confirmed {
+            DialogState::Confirmed
+        } else {
+            DialogState::Early
+        };
+        if let Some(d) = self.dialog_mut(&remote) {
+            d.state = state;
+            return;
+        }
+        let Some(uas) = self.uas.as_ref() else {
+            return;
+        };
+        if let Some(d) = Dialog::uas(
+            &uas.request,
+            &self.local_tag,
+            &self.me.contact,
+            confirmed,
+            uas.peer.clone(),
+            self.me.via_addr,
+        ) {
+            self.dialogs.push(d);
+        }
+    }
+
+    /// Sends a provisional response (180, 183...). With `early_media`, a 183 carries
+    /// our answer to the offer, which the 2xx then repeats.
+    pub(crate) fn ring(
+        &mut self,
+        status: StatusCode,
+        early_media: Option<LocalMedia>,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) -> Result<(), CallError> {
+        if self.state != CallState::Incoming {
+            return Err(self.wrong_state("ring"));
+        }
+        let code = status.as_u16();
+        if !(101..200).contains(&code) {
+            return Err(CallError::BadStatus(code));
+        }
+        let mut body = None;
+        if let Some(m) = early_media
+            && self.media.answer_due()
+        {
+            self.media.set_local(m);
+            let (answer, done) = self.media.make_answer().map_err(CallError::Media)?;
+            body = Some(answer);
+            self.events.push_back(CallEvent::Media {
+                negotiated: done.negotiated,
+                remote_sdp: done.remote_sdp,
+            });
+        }
+        let Some(uas) = self.uas.as_ref() else {
+            return Err(self.wrong_state("ring"));
+        };
+        let bytes = self.uas_response(&uas.request, status, body.as_ref(), ctx);
+        let tx = uas.tx;
+        ctx.tx
+            .respond_status(tx, code, bytes.clone(), now)
+            .map_err(CallError::Transaction)?;
+        self.ensure_uas_dialog(false);
+        if let Some(uas) = self.uas.as_mut() {
+            uas.last_provisional = Some((code, bytes));
+            uas.refresh_at = Some(now + PROVISIONAL_REFRESH);
+        }
+        Ok(())
+    }
+
+    /// Answers the INVITE with 200: our answer to its offer (or the one a 183
+    /// already gave), or our offer when it had none. The 2xx is retransmitted until
+    /// the ACK comes (§13.3.1.4).
+    pub(crate) fn answer(
+        &mut self,
+        media: Option<LocalMedia>,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) -> Result<(), CallError> {
+        if self.state != CallState::Incoming {
+            return Err(self.wrong_state("answer"));
+        }
+        if let Some(m) = media {
+            self.media.set_local(m);
+        }
+        let mut offered = false;
+        let mut completed = None;
+        let body = if self.media.answer_due() {
+            let (answer, done) = self.media.make_answer().map_err(CallError::Media)?;
+            completed = Some(done);
+            answer
+        } else if self.media.negotiated().is_some() {
+            // A 183 carried the answer: the 2xx repeats it.
+            self.media.last_sent().unwrap_or_default()
+        } else {
+            offered = true;
+            self.media.make_offer()
+        };
+        let Some(uas) = self.uas.as_ref() else {
+            return Err(self.wrong_state("answer"));
+        };
+        let bytes = self.uas_response(&uas.request, StatusCode::OK, Some(&body), ctx);
+        let (tx, cseq) = (uas.tx, uas.request.cseq_seq());
+        let peer = ctx
+            .tx
+            .server_peer(tx)
+            .cloned()
+            .unwrap_or_else(|| uas.peer.clone());
+        ctx.tx
+            .respond_status(tx, 200, bytes.clone(), now)
+            .map_err(CallError::Transaction)?;
+        self.ensure_uas_dialog(true);
+        self.confirmed = self
+            .uas
+            .as_ref()
+            .map(|u| u.request.from_tag().unwrap_or_default().to_string());
+        if let Some(uas) = self.uas.as_mut() {
+            uas.refresh_at = None;
+        }
+        self.retransmit = Some(Retransmit2xx::new(
+            bytes,
+            peer,
+            cseq,
+            true,
+            offered,
+            &ctx.config.timers,
+            now,
+        ));
+        self.state = CallState::Answered;
+        if let Some(done) = completed {
+            self.events.push_back(CallEvent::Media {
+                negotiated: done.negotiated,
+                remote_sdp: done.remote_sdp,
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses the INVITE with a final status from 300 to 699.
+    pub(crate) fn reject(
+        &mut self,
+        status: StatusCode,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) -> Result<(), CallError> {
+        if self.state != CallState::Incoming {
+            return Err(self.wrong_state("reject"));
+        }
+        let code = status.as_u16();
+        if !(300..700).contains(&code) {
+            return Err(CallError::BadStatus(code));
+        }
+        self.finish_invite(status, ctx, now);
+        self.end(EndReason::Declined { status: code }, ctx);
+        Ok(())
+    }
+
+    /// Answers the pending INVITE finally with `status` (a refusal, or 487).
+    fn finish_invite(&mut self, status: StatusCode, ctx: &mut Ctx<'_>, now: Instant) {
+        let Some(uas) = self.uas.as_ref() else {
+            return;
+        };
+        let bytes = self.uas_response(&uas.request, status, None, ctx);
+        let _ = ctx.tx.respond_status(uas.tx, status.as_u16(), bytes, now);
+        self.dialogs.retain(|d| d.state == DialogState::Confirmed);
+    }
+
+    /// A CANCEL (§9.2): answered 200 whatever the state; an INVITE we have not
+    /// answered gets 487 with the tag of our provisional responses, and the call ends.
+    pub(super) fn on_cancel(
+        &mut self,
+        tx: TxId,
+        cancel: &Request,
+        invite: TxId,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) {
+        let tag = cancel.to_tag().is_none().then_some(self.local_tag.as_str());
+        let ok = MessageBuilder::response_to(cancel, StatusCode::OK, tag)
+            .finish()
+            .freeze();
+        let _ = ctx.tx.respond_status(tx, 200, ok, now);
+        if self.state == CallState::Incoming && self.uas.as_ref().is_some_and(|u| u.tx == invite) {
+            self.finish_invite(StatusCode::REQUEST_TERMINATED, ctx, now);
+            self.end(EndReason::CancelledByPeer, ctx);
+        }
+    }
+
+    /// A BYE on the early dialog before we answered (§15.1.2): the INVITE gets 487.
+    pub(super) fn bye_before_answer(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
+        self.finish_invite(StatusCode::REQUEST_TERMINATED, ctx, now);
+        self.end(EndReason::CancelledByPeer, ctx);
+    }
+
+    /// Repeats the provisional response of a ringing call every minute.
+    pub(super) fn uas_timeout(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
+        if self.state != CallState::Incoming {
+            return;
+        }
+        let Some(uas) = self.uas.as_mut() else {
+            return;
+        };
+        if uas.refresh_at.is_some_and(|t| t <= now)
+            && let Some((code, bytes)) = uas.last_provisional.clone()
+        {
+            uas.refresh_at = Some(now + PROVISIONAL_REFRESH);
+            let _ = ctx.tx.respond_status(uas.tx, code, bytes, now);
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! Two of our endpoints calling each other over the simulated network: a whole call
+//! with media agreed on both sides, busy, hold and unhold, glare resolved by the
+//! §14.1 back-off, BYEs that cross, INFO DTMF, and the whole call under 20% and 30%
+//! loss over a thousand seeds each.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use sip_client::simnet::{NetConditions, SimNet, SimUa};
+use sip_client::{
+    AccountId, CallEvent, CallId, CallSpec, CallState, EndReason, Endpoint, EndpointConfig, Peer,
+    RegistrationConfig, TimerConfig,
+};
+use sip_message::offer_answer::LocalMedia;
+use sip_message::sdp::Direction;
+use sip_message::{Method, SeededRandom, StatusCode};
+use support::*;
+
+const A: &str = "192.0.2.31:5060";
+const B: &str = "192.0.2.32:5060";
+
+fn endpoint(seed: u64, addr: &str, user: &str, timers: TimerConfig) -> SimUa {
+    let config = EndpointConfig {
+        timers,
+        ..EndpointConfig::default()
+    };
+    let mut ep = Endpoint::new(
+        config,
+        sip_auth::CredentialsManager::new(),
+        Box::new(SeededRandom::new(seed)),
+    );
+    ep.add_account(RegistrationConfig::new(
+        &format!("sip:{user}@example.test"),
+        "sip:example.test",
+        Peer::udp(addr.parse().unwrap()),
+        addr.parse().unwrap(),
+    ));
+    SimUa::new(ep, addr.parse().unwrap())
+}
+
+fn media_at(addr: &str, port: u16) -> LocalMedia {
+    let a: std::net::SocketAddr = addr.parse().unwrap();
+    LocalMedia::new(a.ip(), port)
+}
+
+/// Alice at A calls bob at B directly.
+fn place(net: &SimNet, a: &mut SimUa) -> CallId {
+    let spec = CallSpec {
+        peer: Some(Peer::udp(B.parse().unwrap())),
+        ..CallSpec::new(&format!("sip:bob@{B}"), media_at(A, 40000))
+    };
+    a.machine.call(AccountId(0), spec, net.now()).unwrap()
+}
+
+fn run(net: &mut SimNet, a: &mut SimUa, b: &mut SimUa, secs: f64) {
+    let t = net.now() + Duration::from_secs_f64(secs);
+    net.run_until(&mut [a, b], t, |_| false);
+}
+
+/// An established call between A and B: (alice's call, bob's call).
+fn established(net: &mut SimNet, a: &mut SimUa, b: &mut SimUa) -> (CallId, CallId) {
+    let ca = place(net, a);
+    run(net, a, b, 0.5);
+    let cb = incoming(b)[0];
+    b.machine
+        .answer(cb, Some(media_at(B, 50000)), net.now())
+        .unwrap();
+    run(net, a, b, 1.0);
+    assert_eq!(
+        a.machine.call_state(ca).unwrap().state(),
+        CallState::Confirmed
+    );
+    assert_eq!(
+        b.machine.call_state(cb).unwrap().state(),
+        CallState::Confirmed
+    );
+    (ca, cb)
+}
+
+fn directions(ua: &SimUa, c: CallId) -> Vec<Direction> {
+    call_events(ua)
+        .iter()
+        .filter_map(|(id, e)| match e {
+            CallEvent::Media { negotiated, .. } if *id == c => Some(negotiated.direction),
+            _ => None,
+        })
+        .collect()
+}
+
+fn perfect() -> (SimNet, SimUa, SimUa) {
+    let t = TimerConfig::default();
+    (
+        SimNet::new(3, NetConditions::perfect(), Instant::now()),
+        endpoint(1, A, "alice", t),
+        endpoint(2, B, "bob", t),
+    )
+}
+
+#[test]
+fn a_call_between_two_endpoints() {
+    let (mut net, mut a, mut b) = perfect();
+    let (ca, cb) = established(&mut net, &mut a, &mut b);
+    let na = a
+        .machine
+        .call_state(ca)
+        .unwrap()
+        .negotiated()
+        .unwrap()
+        .clone();
+    let nb = b
+        .machine
+        .call_state(cb)
+        .unwrap()
+        .negotiated()
+        .unwrap()
+        .clone();
+    assert_eq!(na.remote, Some("192.0.2.32:50000".parse().unwrap()));
+    assert_eq!(nb.remote, Some("192.0.2.31:40000".parse().unwrap()));
+    assert_eq!(na.codec, nb.codec);
+    assert_eq!(na.telephone_event, Some(101));
+    let da = a.machine.call_state(ca).unwrap().dialog().unwrap().clone();
+    let db = b.machine.call_state(cb).unwrap().dialog().unwrap().clone();
+    assert_eq!(da.call_id, db.call_id);
+    assert_eq!(da.local_tag, db.remote_tag);
+    assert_eq!(da.remote_target, format!("sip:bob@{B}"));
+    assert_eq!(db.remote_target, format!("sip:alice@{A}"));
+    a.machine.hangup(ca, net.now()).unwrap();
+    run(&mut net, &mut a, &mut b, 1.0);
+    assert_eq!(ended(&a, ca), Some(EndReason::LocalBye));
+    assert_eq!(ended(&b, cb), Some(EndReason::RemoteBye));
+    assert_eq!((a.machine.call_count(), b.machine.call_count()), (0, 0));
+}
+
+#[test]
+fn busy_is_reported_on_both_sides() {
+    let (mut net, mut a, mut b) = perfect();
+    let ca = place(&net, &mut a);
+    run(&mut net, &mut a, &mut b, 0.5);
+    let cb = incoming(&b)[0];
+    b.machine
+        .reject(cb, StatusCode::BUSY_HERE, net.now())
+        .unwrap();
+    run(&mut net, &mut a, &mut b, 1.0);
+    assert_eq!(
+        ended(&a, ca),
+        Some(EndReason::Rejected {
+            status: 486,
+            reason: "Busy Here".into()
+        })
+    );
+    assert_eq!(ended(&b, cb), Some(EndReason::Declined { status: 486 }));
+}
+
+#[test]
+fn hold_and_unhold() {
+    let (mut net, mut a, mut b) = perfect();
+    let (ca, cb) = established(&mut net, &mut a, &mut b);
+    a.machine.hold(ca, true, net.now()).unwrap();
+    run(&mut net, &mut a, &mut b, 1.0);
+    a.machine.hold(ca, false, net.now()).unwrap();
+    run(&mut net, &mut a, &mut b, 1.0);
+    use Direction::*;
+    assert_eq!(directions(&a, ca), [SendRecv, SendOnly, SendRecv]);
+    assert_eq!(directions(&b, cb), [SendRecv, RecvOnly, SendRecv]);
+}
+
+#[test]
+fn crossing_reinvites_are_resolved_by_the_back_off() {
+    let (mut net, mut a, mut b) = perfect();
+    let (ca, cb) = established(&mut net, &mut a, &mut b);
+    // Both hold at the same instant: each re-INVITE meets the other's and gets 491.
+    a.machine.hold(ca, true, net.now()).unwrap();
+    b.machine.hold(cb, true, net.now()).unwrap();
+    run(&mut net, &mut a, &mut b, 10.0);
+    let glare = |ua: &SimUa, c: CallId| {
+        call_events(ua).iter().any(|(id, e)| {
+            *id == c
+                && matches!(e, CallEvent::Response { method: Method::Invite, response } if response.status() == StatusCode::REQUEST_PENDING)
+        })
+    };
+    assert!(glare(&a, ca) && glare(&b, cb));
+    // The callee retries first (0-2 s), the caller after 2.1-4 s: both end on hold,
+    // each sending nothing the other does not take.
+    assert_eq!(directions(&a, ca).last(), Some(&Direction::Inactive));
+    assert_eq!(directions(&b, cb).last(), Some(&Direction::Inactive));
+    assert_eq!(
+        a.machine.call_state(ca).unwrap().state(),
+        CallState::Confirmed
+    );
+}
+
+#[test]
+fn byes_that_cross_end_both_sides_cleanly() {
+    let (mut net, mut a, mut b) = perfect();
+    let (ca, cb) = established(&mut net, &mut a, &mut b);
+    a.machine.hangup(ca, net.now()).unwrap();
+    b.machine.hangup(cb, net.now()).unwrap();
+    run(&mut net, &mut a, &mut b, 40.0);
+    for (ua, c) in [(&a, ca), (&b, cb)] {
+        assert!(
+            matches!(
+                ended(ua, c),
+                Some(EndReason::LocalBye | EndReason::RemoteBye)
+            ),
+            "{:?}",
+            ended(ua, c)
+        );
+    }
+    assert_eq!((a.machine.call_count(), b.machine.call_count()), (0, 0));
+    assert_eq!(a.machine.transactions().counts(), (0, 0));
+    assert_eq!(b.machine.transactions().counts(), (0, 0));
+}
+
+#[test]
+fn dtmf_in_info_reaches_the_other_side() {
+    let (mut net, mut a, mut b) = perfect();
+    let (ca, cb) = established(&mut net, &mut a, &mut b);
+    for d in ["1", "2", "#"] {
+        let body = Bytes::from(format!("Signal={d}\r\nDuration=100\r\n"));
+        a.machine
+            .send_in_call(
+                ca,
+                Method::Info,
+                Some("application/dtmf-relay".into()),
+                body,
+                Vec::new(),
+                net.now(),
+            )
+            .unwrap();
+        run(&mut net, &mut a, &mut b, 0.1);
+    }
+    let digits: String = call_events(&b)
+        .iter()
+        .filter_map(|(id, e)| match e {
+            CallEvent::Dtmf { digit, .. } if *id == cb => Some(*digit),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(digits, "12#");
+}
+
+/// One whole call (INVITE, 180, 200, ACK, half a minute of talk, BYE) on a network
+/// losing `loss` of the datagrams. `Ok(())` when both sides saw it answered and end
+/// with BYE; otherwise how each side ended.
+fn lossy_call(seed: u64, loss: f64, timers: TimerConfig) -> Result<(), String> {
+    let start = Instant::now();
+    let mut net = SimNet::new(seed, NetConditions::lossy(loss), start);
+    let mut a = endpoint(seed, A, "alice", timers);
+    let mut b = endpoint(seed ^ 0x5a5a, B, "bob", timers);
+    let ca = place(&net, &mut a);
+    let limit = start + Duration::from_secs(300);
+    let mut cb = None;
+    let mut answered_at = None;
+    let mut hung_up = false;
+    while net.step(&mut [&mut a, &mut b], limit) {
+        let now = net.now();
+        if cb.is_none()
+            && let Some(c) = incoming(&b).first().copied()
+        {
+            cb = Some(c);
+            b.machine.ring(c, StatusCode::RINGING, None, now).unwrap();
+            b.machine.answer(c, Some(media_at(B, 50000)), now).unwrap();
+        }
+        if answered_at.is_none()
+            && call_events(&a)
+                .iter()
+                .any(|(_, e)| matches!(e, CallEvent::Answered { .. }))
+        {
+            answered_at = Some(now);
+        }
+        if !hung_up && answered_at.is_some_and(|t| now >= t + Duration::from_secs(30)) {
+            hung_up = true;
+            let _ = a.machine.hangup(ca, now);
+        }
+        if a.machine.call_count() == 0 && b.machine.call_count() == 0 {
+            break;
+        }
+    }
+    let ea = ended(&a, ca);
+    let eb = cb.and_then(|c| ended(&b, c));
+    let confirmed = cb.is_some_and(|c| {
+        call_events(&b)
+            .iter()
+            .any(|(id, e)| *id == c && matches!(e, CallEvent::Confirmed))
+    });
+    if answered_at.is_some()
+        && confirmed
+        && ea == Some(EndReason::LocalBye)
+        && eb == Some(EndReason::RemoteBye)
+    {
+        Ok(())
+    } else if ea.is_some() && (cb.is_none() || eb.is_some()) {
+        Err(format!("ended cleanly: alice {ea:?}, bob {eb:?}"))
+    } else {
+        Err(format!("NOT ENDED: alice {ea:?}, bob {eb:?}"))
+    }
+}
+
+fn loss_run(loss: f64, seeds: u64, timers: TimerConfig) -> (u64, Vec<String>) {
+    let mut ok = 0;
+    let mut other = Vec::new();
+    for seed in 0..seeds {
+        match lossy_call(seed, loss, timers) {
+            Ok(()) => ok += 1,
+            Err(e) => other.push(format!("seed {seed}: {e}")),
+        }
+    }
+    println!(
+        "{:.0}% loss, T1 {:?}: {ok}/{seeds} calls complete",
+        loss * 100.0,
+        timers.t1
+    );
+    (ok, other)
+}
+
+#[test]
+fn every_call_completes_at_20_percent_loss() {
+    let (ok, other) = loss_run(0.20, 1000, TimerConfig::default());
+    assert_eq!(ok, 1000, "{other:?}");
+}
+
+#[test]
+fn calls_complete_at_30_percent_loss_and_the_rest_end_cleanly() {
+    let (ok, other) = loss_run(0.30, 1000, TimerConfig::default());
+    assert!(ok >= 990, "{ok}/1000: {other:?}");
+    assert!(other.iter().all(|e| !e.contains("NOT ENDED")), "{other:?}");
+}
+
+#[test]
+fn lossy_calls_with_a_short_t1() {
+    let timers = TimerConfig {
+        t1: Duration::from_millis(100),
+        t2: Duration::from_secs(1),
+        ..TimerConfig::default()
+    };
+    let (ok, other) = loss_run(0.20, 300, timers);
+    assert_eq!(ok, 300, "{other:?}");
+}
