@@ -36,7 +36,7 @@ use bytes::Bytes;
 use sip_message::Message;
 
 use crate::peer::Peer;
-use crate::transaction::TxId;
+use crate::transaction::event::TxId;
 
 /// Bytes for a peer, on the transport the machine chose.
 #[derive(Clone, Debug)]

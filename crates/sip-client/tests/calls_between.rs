@@ -3,12 +3,10 @@
 //! §14.1 back-off, BYEs that cross, INFO DTMF, and the whole call under 20% and 30%
 //! loss over a thousand seeds each.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use sip_client::simnet::{NetConditions, SimNet, SimUa};
+use sip_client::simnet::{CallPlan, Incomplete, NetConditions, SimNet, SimUa, whole_call};
 use sip_client::{
     AccountId, CallEvent, CallId, CallSpec, CallState, EndReason, Endpoint, EndpointConfig, Peer,
     RegistrationConfig, TimerConfig,
@@ -16,7 +14,6 @@ use sip_client::{
 use sip_message::offer_answer::LocalMedia;
 use sip_message::sdp::Direction;
 use sip_message::{Method, SeededRandom, StatusCode};
-use support::*;
 
 const A: &str = "192.0.2.31:5060";
 const B: &str = "192.0.2.32:5060";
@@ -63,7 +60,7 @@ fn run(net: &mut SimNet, a: &mut SimUa, b: &mut SimUa, secs: f64) {
 fn established(net: &mut SimNet, a: &mut SimUa, b: &mut SimUa) -> (CallId, CallId) {
     let ca = place(net, a);
     run(net, a, b, 0.5);
-    let cb = incoming(b)[0];
+    let cb = b.incoming_calls()[0];
     b.machine
         .answer(cb, Some(media_at(B, 50000)), net.now())
         .unwrap();
@@ -80,7 +77,7 @@ fn established(net: &mut SimNet, a: &mut SimUa, b: &mut SimUa) -> (CallId, CallI
 }
 
 fn directions(ua: &SimUa, c: CallId) -> Vec<Direction> {
-    call_events(ua)
+    ua.call_events()
         .iter()
         .filter_map(|(id, e)| match e {
             CallEvent::Media { negotiated, .. } if *id == c => Some(negotiated.direction),
@@ -128,8 +125,8 @@ fn a_call_between_two_endpoints() {
     assert_eq!(db.remote_target, format!("sip:alice@{A}"));
     a.machine.hangup(ca, net.now()).unwrap();
     run(&mut net, &mut a, &mut b, 1.0);
-    assert_eq!(ended(&a, ca), Some(EndReason::LocalBye));
-    assert_eq!(ended(&b, cb), Some(EndReason::RemoteBye));
+    assert_eq!(a.ended(ca), Some(EndReason::LocalBye));
+    assert_eq!(b.ended(cb), Some(EndReason::RemoteBye));
     assert_eq!((a.machine.call_count(), b.machine.call_count()), (0, 0));
 }
 
@@ -138,19 +135,19 @@ fn busy_is_reported_on_both_sides() {
     let (mut net, mut a, mut b) = perfect();
     let ca = place(&net, &mut a);
     run(&mut net, &mut a, &mut b, 0.5);
-    let cb = incoming(&b)[0];
+    let cb = b.incoming_calls()[0];
     b.machine
         .reject(cb, StatusCode::BUSY_HERE, net.now())
         .unwrap();
     run(&mut net, &mut a, &mut b, 1.0);
     assert_eq!(
-        ended(&a, ca),
+        a.ended(ca),
         Some(EndReason::Rejected {
             status: 486,
             reason: "Busy Here".into()
         })
     );
-    assert_eq!(ended(&b, cb), Some(EndReason::Declined { status: 486 }));
+    assert_eq!(b.ended(cb), Some(EndReason::Declined { status: 486 }));
 }
 
 #[test]
@@ -175,7 +172,7 @@ fn crossing_reinvites_are_resolved_by_the_back_off() {
     b.machine.hold(cb, true, net.now()).unwrap();
     run(&mut net, &mut a, &mut b, 10.0);
     let glare = |ua: &SimUa, c: CallId| {
-        call_events(ua).iter().any(|(id, e)| {
+        ua.call_events().iter().any(|(id, e)| {
             *id == c
                 && matches!(e, CallEvent::Response { method: Method::Invite, response } if response.status() == StatusCode::REQUEST_PENDING)
         })
@@ -201,11 +198,11 @@ fn byes_that_cross_end_both_sides_cleanly() {
     for (ua, c) in [(&a, ca), (&b, cb)] {
         assert!(
             matches!(
-                ended(ua, c),
+                ua.ended(c),
                 Some(EndReason::LocalBye | EndReason::RemoteBye)
             ),
             "{:?}",
-            ended(ua, c)
+            ua.ended(c)
         );
     }
     assert_eq!((a.machine.call_count(), b.machine.call_count()), (0, 0));
@@ -231,7 +228,8 @@ fn dtmf_in_info_reaches_the_other_side() {
             .unwrap();
         run(&mut net, &mut a, &mut b, 0.1);
     }
-    let digits: String = call_events(&b)
+    let digits: String = b
+        .call_events()
         .iter()
         .filter_map(|(id, e)| match e {
             CallEvent::Dtmf { digit, .. } if *id == cb => Some(*digit),
@@ -242,60 +240,19 @@ fn dtmf_in_info_reaches_the_other_side() {
 }
 
 /// One whole call (INVITE, 180, 200, ACK, half a minute of talk, BYE) on a network
-/// losing `loss` of the datagrams. `Ok(())` when both sides saw it answered and end
-/// with BYE; otherwise how each side ended.
-fn lossy_call(seed: u64, loss: f64, timers: TimerConfig) -> Result<(), String> {
+/// losing `loss` of the datagrams.
+fn lossy_call(seed: u64, loss: f64, timers: TimerConfig) -> Result<(), Incomplete> {
     let start = Instant::now();
     let mut net = SimNet::new(seed, NetConditions::lossy(loss), start);
     let mut a = endpoint(seed, A, "alice", timers);
     let mut b = endpoint(seed ^ 0x5a5a, B, "bob", timers);
     let ca = place(&net, &mut a);
-    let limit = start + Duration::from_secs(300);
-    let mut cb = None;
-    let mut answered_at = None;
-    let mut hung_up = false;
-    while net.step(&mut [&mut a, &mut b], limit) {
-        let now = net.now();
-        if cb.is_none()
-            && let Some(c) = incoming(&b).first().copied()
-        {
-            cb = Some(c);
-            b.machine.ring(c, StatusCode::RINGING, None, now).unwrap();
-            b.machine.answer(c, Some(media_at(B, 50000)), now).unwrap();
-        }
-        if answered_at.is_none()
-            && call_events(&a)
-                .iter()
-                .any(|(_, e)| matches!(e, CallEvent::Answered { .. }))
-        {
-            answered_at = Some(now);
-        }
-        if !hung_up && answered_at.is_some_and(|t| now >= t + Duration::from_secs(30)) {
-            hung_up = true;
-            let _ = a.machine.hangup(ca, now);
-        }
-        if a.machine.call_count() == 0 && b.machine.call_count() == 0 {
-            break;
-        }
-    }
-    let ea = ended(&a, ca);
-    let eb = cb.and_then(|c| ended(&b, c));
-    let confirmed = cb.is_some_and(|c| {
-        call_events(&b)
-            .iter()
-            .any(|(id, e)| *id == c && matches!(e, CallEvent::Confirmed))
-    });
-    if answered_at.is_some()
-        && confirmed
-        && ea == Some(EndReason::LocalBye)
-        && eb == Some(EndReason::RemoteBye)
-    {
-        Ok(())
-    } else if ea.is_some() && (cb.is_none() || eb.is_some()) {
-        Err(format!("ended cleanly: alice {ea:?}, bob {eb:?}"))
-    } else {
-        Err(format!("NOT ENDED: alice {ea:?}, bob {eb:?}"))
-    }
+    let plan = CallPlan {
+        answer: media_at(B, 50000),
+        talk: Duration::from_secs(30),
+        limit: start + Duration::from_secs(300),
+    };
+    whole_call(&mut net, &mut a, &mut b, &mut [], ca, &plan)
 }
 
 fn loss_run(loss: f64, seeds: u64, timers: TimerConfig) -> (u64, Vec<String>) {
@@ -304,7 +261,7 @@ fn loss_run(loss: f64, seeds: u64, timers: TimerConfig) -> (u64, Vec<String>) {
     for seed in 0..seeds {
         match lossy_call(seed, loss, timers) {
             Ok(()) => ok += 1,
-            Err(e) => other.push(format!("seed {seed}: {e}")),
+            Err(e) => other.push(format!("seed {seed}: {e:?}")),
         }
     }
     println!(

@@ -81,7 +81,7 @@ impl Rig {
 
     /// The call that arrived.
     fn call(&self) -> CallId {
-        *incoming(&self.ua).first().expect("a call arrived")
+        *self.ua.incoming_calls().first().expect("a call arrived")
     }
 
     fn our_tag(&self) -> String {
@@ -185,7 +185,9 @@ fn ring_answer_ack_and_the_peers_bye() {
     let answer = SessionDescription::parse_bytes(ok.body()).unwrap();
     assert_eq!(answer.media[0].port, 40000);
     assert_eq!(answer.media[0].formats, ["0", "8", "101"]);
-    let negotiated = call_events(&rig.ua)
+    let negotiated = rig
+        .ua
+        .call_events()
         .iter()
         .find_map(|(_, e)| match e {
             CallEvent::Media { negotiated, .. } => Some(negotiated.clone()),
@@ -199,14 +201,15 @@ fn ring_answer_ack_and_the_peers_bye() {
     rig.send(request("ACK", 5, "z9hG4bKack1", Some(&tag), "", None));
     rig.run(0.1);
     assert!(
-        call_events(&rig.ua)
+        rig.ua
+            .call_events()
             .iter()
             .any(|(_, e)| matches!(e, CallEvent::Confirmed))
     );
     rig.send(request("BYE", 6, "z9hG4bKbye1", Some(&tag), "", None));
     rig.run(0.1);
     assert_eq!(rig.statuses("BYE"), [200]);
-    assert_eq!(ended(&rig.ua, c), Some(EndReason::RemoteBye));
+    assert_eq!(rig.ua.ended(c), Some(EndReason::RemoteBye));
     assert_eq!(rig.ua.machine.call_count(), 0);
 }
 
@@ -274,7 +277,7 @@ fn no_ack_ends_the_call_with_bye_after_64_t1() {
         // Answered at 0.05 s; 10 ms on the way.
         assert_eq!(sent, at, "T1 {t1}");
         assert_eq!(byes[0].1.uri().as_str(), "sip:bob@192.0.2.10:5060");
-        assert_eq!(ended(&rig.ua, c), Some(EndReason::NoAck));
+        assert_eq!(rig.ua.ended(c), Some(EndReason::NoAck));
     }
 }
 
@@ -304,7 +307,7 @@ fn cancel_gets_200_and_the_invite_487_with_the_same_tag() {
         .map(|(_, x)| x.to_tag().unwrap().to_string())
         .collect();
     assert!(tags.iter().all(|t| *t == tags[0]), "{tags:?}");
-    assert_eq!(ended(&rig.ua, c), Some(EndReason::CancelledByPeer));
+    assert_eq!(rig.ua.ended(c), Some(EndReason::CancelledByPeer));
     // Answering afterwards is refused: the call is gone.
     let now = rig.now();
     assert_eq!(rig.ua.machine.answer(c, None, now), Err(CallError::NoCall));
@@ -327,7 +330,7 @@ fn a_bye_before_the_answer_ends_the_invite_with_487() {
     rig.run(0.3);
     assert_eq!(rig.statuses("BYE"), [200]);
     assert_eq!(rig.statuses("INVITE"), [180, 487]);
-    assert_eq!(ended(&rig.ua, c), Some(EndReason::CancelledByPeer));
+    assert_eq!(rig.ua.ended(c), Some(EndReason::CancelledByPeer));
     let now = rig.now();
     assert_eq!(rig.ua.machine.answer(c, None, now), Err(CallError::NoCall));
     rig.run(5.0);
@@ -396,7 +399,10 @@ fn an_offer_without_a_common_codec_gets_488() {
             .unwrap()
             .starts_with("305")
     );
-    assert!(incoming(&rig.ua).is_empty(), "no call for the application");
+    assert!(
+        rig.ua.incoming_calls().is_empty(),
+        "no call for the application"
+    );
     assert_eq!(rig.ua.machine.call_count(), 0);
 }
 
@@ -455,7 +461,7 @@ fn a_late_offer_is_answered_in_the_ack() {
         Some(("application/sdp", &ans)),
     ));
     rig.run(0.1);
-    let remote = call_events(&rig.ua).iter().find_map(|(_, e)| match e {
+    let remote = rig.ua.call_events().iter().find_map(|(_, e)| match e {
         CallEvent::Media { negotiated, .. } => negotiated.remote,
         _ => None,
     });
@@ -472,10 +478,7 @@ fn a_late_offer_is_answered_in_the_ack() {
     rig.send(request("ACK", 5, "z9hG4bKack1", Some(&tag), "", None));
     rig.run(0.5);
     assert_eq!(rig.peer.requests("BYE").len(), 1);
-    assert!(matches!(
-        ended(&rig.ua, c),
-        Some(EndReason::NotAcceptable(_))
-    ));
+    assert!(matches!(rig.ua.ended(c), Some(EndReason::NotAcceptable(_))));
 }
 
 #[test]
@@ -512,7 +515,9 @@ fn the_peers_reinvite_puts_us_on_hold_and_back() {
         ));
         rig.run(0.1);
     }
-    let dirs: Vec<Direction> = call_events(&rig.ua)
+    let dirs: Vec<Direction> = rig
+        .ua
+        .call_events()
         .iter()
         .filter_map(|(_, e)| match e {
             CallEvent::Media { negotiated, .. } => Some(negotiated.direction),
@@ -608,7 +613,9 @@ fn info_dtmf_becomes_an_event() {
     ));
     rig.run(0.1);
     assert_eq!(rig.statuses("INFO"), [200, 200]);
-    let digits: Vec<(char, Option<u32>)> = call_events(&rig.ua)
+    let digits: Vec<(char, Option<u32>)> = rig
+        .ua
+        .call_events()
         .iter()
         .filter_map(|(id, e)| match e {
             CallEvent::Dtmf { digit, duration_ms } if *id == c => Some((*digit, *duration_ms)),
@@ -654,7 +661,7 @@ fn requests_for_no_dialog_and_after_the_end_get_481() {
     let now = rig.now();
     rig.ua.machine.hangup(c, now).unwrap();
     rig.run(0.5);
-    assert_eq!(ended(&rig.ua, c), Some(EndReason::LocalBye));
+    assert_eq!(rig.ua.ended(c), Some(EndReason::LocalBye));
     let tag = rig
         .peer
         .requests("BYE")
@@ -664,4 +671,25 @@ fn requests_for_no_dialog_and_after_the_end_get_481() {
     rig.send(request("INFO", 7, "z9hG4bKx2", Some(&tag), "", None));
     rig.run(0.1);
     assert_eq!(rig.statuses("INFO"), [481, 481]);
+}
+
+#[test]
+fn a_transport_error_on_our_answer_ends_the_call() {
+    use sip_client::{Input, Machine, TxId};
+    let mut rig = Rig::new(TransportMode::Tcp, TimerConfig::default());
+    rig.send(invite_with_offer());
+    rig.run(0.1);
+    let c = rig.call();
+    // The INVITE's server transaction is the endpoint's first: its connection broke.
+    let now = rig.now();
+    rig.ua
+        .machine
+        .handle_input(Input::TransportError { tx: TxId(1) }, now);
+    while let Some(o) = rig.ua.machine.poll_output() {
+        if let sip_client::Output::Event(e) = o {
+            rig.ua.events.push(e);
+        }
+    }
+    assert_eq!(rig.ua.ended(c), Some(EndReason::Transport));
+    assert_eq!(rig.ua.machine.call_count(), 0);
 }

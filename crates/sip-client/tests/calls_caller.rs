@@ -90,7 +90,8 @@ impl Rig {
     }
 
     fn events(&self, id: CallId) -> Vec<&CallEvent> {
-        call_events(&self.ua)
+        self.ua
+            .call_events()
             .into_iter()
             .filter(|(c, _)| *c == id)
             .map(|(_, e)| e)
@@ -167,7 +168,7 @@ fn a_challenged_call_answered_then_hung_up() {
     rig.run(1.0);
     let bye = rig.last("BYE");
     assert_eq!(bye.cseq_seq(), second.cseq_seq() + 1);
-    assert_eq!(ended(&rig.ua, c), Some(EndReason::LocalBye));
+    assert_eq!(rig.ua.ended(c), Some(EndReason::LocalBye));
     assert_eq!(rig.ua.machine.call_count(), 0);
 }
 
@@ -215,7 +216,7 @@ fn cancel_waits_for_a_provisional_and_goes_once() {
     assert_eq!(cancel.to_tag(), None);
     rig.respond(487, Some("t1"), "", &[], false);
     rig.run(0.3);
-    assert_eq!(ended(&rig.ua, c), Some(EndReason::Cancelled));
+    assert_eq!(rig.ua.ended(c), Some(EndReason::Cancelled));
     assert_eq!(rig.last("ACK").cseq_seq(), invite.cseq_seq(), "487 ACKed");
 }
 
@@ -235,9 +236,9 @@ fn no_final_response_after_cancel_gives_up_after_64_t1() {
         rig.ua.machine.cancel(c, now).unwrap();
         let sent = rig.now();
         rig.run(give_up - 0.05);
-        assert_eq!(ended(&rig.ua, c), None, "T1 {t1}");
+        assert_eq!(rig.ua.ended(c), None, "T1 {t1}");
         rig.run(0.1);
-        assert_eq!(ended(&rig.ua, c), Some(EndReason::Cancelled), "T1 {t1}");
+        assert_eq!(rig.ua.ended(c), Some(EndReason::Cancelled), "T1 {t1}");
         let at = rig.secs(rig.now()) - rig.secs(sent);
         assert!(at <= give_up + 0.06, "T1 {t1}: {at}");
         assert_eq!(rig.ua.machine.transactions().counts().0, 0, "T1 {t1}");
@@ -259,7 +260,7 @@ fn the_ring_timeout_cancels() {
     assert_eq!(rig.secs(cancels[0].0), 10.01);
     rig.respond(487, Some("t1"), "", &[], false);
     rig.run(0.1);
-    assert_eq!(ended(&rig.ua, c), Some(EndReason::NoAnswer));
+    assert_eq!(rig.ua.ended(c), Some(EndReason::NoAnswer));
 }
 
 #[test]
@@ -276,7 +277,7 @@ fn a_2xx_crossing_the_cancel_is_acked_and_ended_with_bye() {
     assert_eq!(rig.peer.requests("CANCEL").len(), 1);
     assert_eq!(rig.last("ACK").to_tag(), Some("t1"));
     assert_eq!(rig.last("BYE").to_tag(), Some("t1"));
-    assert_eq!(ended(&rig.ua, c), Some(EndReason::Cancelled));
+    assert_eq!(rig.ua.ended(c), Some(EndReason::Cancelled));
     assert!(
         !rig.events(c)
             .iter()
@@ -541,10 +542,7 @@ fn a_481_or_no_answer_in_the_dialog_ends_the_call() {
         .send_in_call(c, Method::Info, None, Bytes::new(), Vec::new(), now)
         .unwrap();
     rig.run(0.5);
-    assert_eq!(
-        ended(&rig.ua, c),
-        Some(EndReason::DialogGone { status: 481 })
-    );
+    assert_eq!(rig.ua.ended(c), Some(EndReason::DialogGone { status: 481 }));
     // No answer at all to an INFO: as a 408 (§12.2.1.2), with a BYE tried.
     let mut rig = Rig::with(|r, _| (r.method() == &Method::Invite).then(|| (200, vec![])));
     let c = rig.call(spec());
@@ -555,10 +553,7 @@ fn a_481_or_no_answer_in_the_dialog_ends_the_call() {
         .send_in_call(c, Method::Info, None, Bytes::new(), Vec::new(), now)
         .unwrap();
     rig.run(70.0);
-    assert_eq!(
-        ended(&rig.ua, c),
-        Some(EndReason::DialogGone { status: 408 })
-    );
+    assert_eq!(rig.ua.ended(c), Some(EndReason::DialogGone { status: 408 }));
 }
 
 #[test]
@@ -567,7 +562,7 @@ fn refusals_and_silence_end_the_call_with_their_reason() {
     let c = rig.call(spec());
     rig.run(1.0);
     assert_eq!(
-        ended(&rig.ua, c),
+        rig.ua.ended(c),
         Some(EndReason::Rejected {
             status: 486,
             reason: "Busy Here".into()
@@ -577,7 +572,7 @@ fn refusals_and_silence_end_the_call_with_their_reason() {
     let mut rig = Rig::with(|_, _| None);
     let c = rig.call(spec());
     rig.run(40.0);
-    assert_eq!(ended(&rig.ua, c), Some(EndReason::Timeout));
+    assert_eq!(rig.ua.ended(c), Some(EndReason::Timeout));
     assert_eq!(rig.ua.machine.call_count(), 0);
 }
 

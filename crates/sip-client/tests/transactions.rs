@@ -585,3 +585,17 @@ fn a_cancel_finds_its_invite_transaction() {
     let other = request("CANCEL", "z9hG4bKc2", "UDP");
     assert_eq!(r.layer.invite_for_cancel(&other), None);
 }
+
+#[test]
+fn a_server_transactions_transport_error_is_reported() {
+    let mut r = Run::new();
+    r.layer
+        .on_request(request("OPTIONS", "z9hG4bKte", "TCP"), tcp(), r.now);
+    r.layer.on_transport_error(TxId(1));
+    r.drain();
+    assert_eq!(
+        r.event_times(|e| matches!(e, TxEvent::TransportError { id } if *id == TxId(1))),
+        [0]
+    );
+    assert_eq!(r.layer.counts(), (0, 0));
+}

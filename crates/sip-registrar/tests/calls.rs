@@ -4,95 +4,25 @@
 //! users it cannot reach, and the whole call (INVITE, 407, 180, 200, ACK, BYE) under
 //! 20% and 30% loss over a thousand seeds each.
 
-use std::net::SocketAddr;
+mod support;
+
 use std::time::{Duration, Instant};
 
-use sip_auth::CredentialsManager;
-use sip_client::simnet::{NetConditions, SimNet, SimNode, SimUa};
-use sip_client::{
-    AccountId, CallEvent, CallId, CallSpec, EndReason, Endpoint, EndpointConfig, Event, Peer,
-    RegistrationConfig, RegistrationEvent, TimerConfig,
-};
-use sip_message::offer_answer::LocalMedia;
-use sip_message::{SeededRandom, StatusCode, TransportMode};
-use sip_registrar::{Registrar, RegistrarConfig, Users};
+use sip_client::simnet::{CallPlan, Incomplete, NetConditions, SimNet, SimNode, SimUa, whole_call};
+use sip_client::{AccountId, CallEvent, CallSpec, EndReason, TimerConfig};
+use sip_message::{StatusCode, TransportMode};
+use sip_registrar::Registrar;
+use support::media;
 
-const SERVER: &str = "127.0.0.1:5060";
 const ALICE: &str = "127.0.0.1:5070";
 const BOB: &str = "127.0.0.1:5080";
 
 fn registrar(seed: u64, now: Instant, timers: TimerConfig) -> SimNode<Registrar> {
-    let server: SocketAddr = SERVER.parse().unwrap();
-    let mut cfg = RegistrarConfig::new("harness.test", vec![(TransportMode::Udp, server)]);
-    cfg.timers = timers;
-    let users = Users::parse("alice:secret-a\nbob:secret-b\n").unwrap();
-    let core = Registrar::new(
-        cfg,
-        users,
-        Box::new(SeededRandom::new(seed ^ 0xabcdef)),
-        now,
-    );
-    SimNode::new(core, server)
+    support::registrar(seed, now, 3600, timers)
 }
 
 fn user(seed: u64, name: &str, password: &str, local: &str, timers: TimerConfig) -> SimUa {
-    let local: SocketAddr = local.parse().unwrap();
-    let mut creds = CredentialsManager::new();
-    creds.add(name, password, Some("harness.test"), None, None);
-    let config = EndpointConfig {
-        timers,
-        ..EndpointConfig::default()
-    };
-    let mut ep = Endpoint::new(config, creds, Box::new(SeededRandom::new(seed)));
-    let mut reg = RegistrationConfig::new(
-        &format!("sip:{name}@harness.test"),
-        "sip:harness.test",
-        Peer::udp(SERVER.parse().unwrap()),
-        local,
-    );
-    reg.server = "harness.test".into();
-    ep.add_account(reg);
-    SimUa::new(ep, local)
-}
-
-fn media(addr: &str, port: u16) -> LocalMedia {
-    let a: SocketAddr = addr.parse().unwrap();
-    LocalMedia::new(a.ip(), port)
-}
-
-fn call_events(ua: &SimUa) -> Vec<(CallId, &CallEvent)> {
-    ua.events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Call { call, event } => Some((*call, event)),
-            _ => None,
-        })
-        .collect()
-}
-
-fn ended(ua: &SimUa, id: CallId) -> Option<EndReason> {
-    call_events(ua).into_iter().find_map(|(c, e)| match e {
-        CallEvent::Ended { reason } if c == id => Some(reason.clone()),
-        _ => None,
-    })
-}
-
-fn registered(ua: &SimUa) -> bool {
-    ua.events.iter().any(|e| {
-        matches!(
-            e,
-            Event::Registration {
-                event: RegistrationEvent::Registered { .. },
-                ..
-            }
-        )
-    })
-}
-
-fn incoming(ua: &SimUa) -> Option<CallId> {
-    call_events(ua)
-        .into_iter()
-        .find_map(|(c, e)| matches!(e, CallEvent::Incoming { .. }).then_some(c))
+    support::user(seed, name, password, local, TransportMode::Udp, timers)
 }
 
 #[test]
@@ -113,8 +43,13 @@ fn a_call_through_the_proxy_with_407_and_record_route() {
     let ca = alice.machine.call(AccountId(0), spec, now).unwrap();
     let until = now + Duration::from_secs(10);
     net.run_until(&mut [&mut alice, &mut bob, &mut server], until, |_| false);
-    let cb = incoming(&bob).expect("bob's phone rings");
-    let CallEvent::Incoming { request, .. } = call_events(&bob)
+    let cb = bob
+        .incoming_calls()
+        .first()
+        .copied()
+        .expect("bob's phone rings");
+    let CallEvent::Incoming { request, .. } = bob
+        .call_events()
         .into_iter()
         .find(|(c, _)| *c == cb)
         .unwrap()
@@ -137,7 +72,7 @@ fn a_call_through_the_proxy_with_407_and_record_route() {
     let d = alice.machine.call_state(ca).unwrap().dialog().unwrap();
     assert_eq!(d.route_set, ["<sip:127.0.0.1:5060;lr>"]);
     assert!(
-        call_events(&bob)
+        bob.call_events()
             .iter()
             .any(|(c, e)| *c == cb && matches!(e, CallEvent::Confirmed)),
         "the ACK reached bob through the proxy"
@@ -150,8 +85,8 @@ fn a_call_through_the_proxy_with_407_and_record_route() {
     alice.machine.hangup(ca, now).unwrap();
     let until = now + Duration::from_secs(40);
     net.run_until(&mut [&mut alice, &mut bob, &mut server], until, |_| false);
-    assert_eq!(ended(&alice, ca), Some(EndReason::LocalBye));
-    assert_eq!(ended(&bob, cb), Some(EndReason::RemoteBye));
+    assert_eq!(alice.ended(ca), Some(EndReason::LocalBye));
+    assert_eq!(bob.ended(cb), Some(EndReason::RemoteBye));
 }
 
 #[test]
@@ -179,7 +114,7 @@ fn calls_to_unregistered_or_unknown_users_are_answered_by_the_proxy() {
         .unwrap();
     let until = start + Duration::from_secs(40);
     net.run_until(&mut [&mut alice, &mut server], until, |_| false);
-    let status = |c| match ended(&alice, c) {
+    let status = |c| match alice.ended(c) {
         Some(EndReason::Rejected { status, .. }) => status,
         other => panic!("{other:?}"),
     };
@@ -221,56 +156,27 @@ fn lossy_call(seed: u64, loss: f64, lossy: Lossy, timers: TimerConfig) -> Result
     alice.machine.register(AccountId(0), start);
     bob.machine.register(AccountId(0), start);
     let limit = start + Duration::from_secs(600);
-    while !(registered(&alice) && registered(&bob)) {
+    while !(alice.registered() && bob.registered()) {
         if !net.step(&mut [&mut alice, &mut bob, &mut server], limit) {
-            return Err("NOT REGISTERED".into());
+            return Err("NOT REGISTERED, ended_cleanly: false".into());
         }
     }
     let spec = CallSpec::new("sip:bob@harness.test", media(ALICE, 40000));
     let ca = alice.machine.call(AccountId(0), spec, net.now()).unwrap();
-    let (mut cb, mut answered_at, mut hung_up) = (None, None, false);
-    while net.step(&mut [&mut alice, &mut bob, &mut server], limit) {
-        let now = net.now();
-        if cb.is_none()
-            && let Some(c) = incoming(&bob)
-        {
-            cb = Some(c);
-            bob.machine.ring(c, StatusCode::RINGING, None, now).unwrap();
-            bob.machine.answer(c, Some(media(BOB, 50000)), now).unwrap();
-        }
-        if answered_at.is_none()
-            && call_events(&alice)
-                .iter()
-                .any(|(_, e)| matches!(e, CallEvent::Answered { .. }))
-        {
-            answered_at = Some(now);
-        }
-        if !hung_up && answered_at.is_some_and(|t| now >= t + Duration::from_secs(30)) {
-            hung_up = true;
-            let _ = alice.machine.hangup(ca, now);
-        }
-        if alice.machine.call_count() == 0 && bob.machine.call_count() == 0 {
-            break;
-        }
-    }
-    let ea = ended(&alice, ca);
-    let eb = cb.and_then(|c| ended(&bob, c));
-    let confirmed = cb.is_some_and(|c| {
-        call_events(&bob)
-            .iter()
-            .any(|(id, e)| *id == c && matches!(e, CallEvent::Confirmed))
-    });
-    if answered_at.is_some()
-        && confirmed
-        && ea == Some(EndReason::LocalBye)
-        && eb == Some(EndReason::RemoteBye)
-    {
-        Ok(())
-    } else if ea.is_some() && (cb.is_none() || eb.is_some()) {
-        Err(format!("ended cleanly: alice {ea:?}, bob {eb:?}"))
-    } else {
-        Err(format!("NOT ENDED: alice {ea:?}, bob {eb:?}"))
-    }
+    let plan = CallPlan {
+        answer: media(BOB, 50000),
+        talk: Duration::from_secs(30),
+        limit,
+    };
+    whole_call(
+        &mut net,
+        &mut alice,
+        &mut bob,
+        &mut [&mut server],
+        ca,
+        &plan,
+    )
+    .map_err(|e: Incomplete| format!("{e:?}"))
 }
 
 fn loss_run(loss: f64, lossy: Lossy, seeds: u64, timers: TimerConfig) -> (u64, Vec<String>) {
@@ -300,7 +206,10 @@ fn every_call_completes_with_the_caller_at_20_percent_loss() {
 fn calls_complete_with_the_caller_at_30_percent_loss() {
     let (ok, other) = loss_run(0.30, Lossy::Caller, 1000, TimerConfig::default());
     assert!(ok >= 990, "{ok}/1000: {other:?}");
-    assert!(other.iter().all(|e| !e.contains("NOT")), "{other:?}");
+    assert!(
+        other.iter().all(|e| e.contains("ended_cleanly: true")),
+        "{other:?}"
+    );
 }
 
 #[test]
@@ -313,7 +222,10 @@ fn every_call_completes_with_the_callee_at_20_percent_loss() {
 fn calls_complete_with_the_callee_at_30_percent_loss() {
     let (ok, other) = loss_run(0.30, Lossy::Callee, 1000, TimerConfig::default());
     assert!(ok >= 990, "{ok}/1000: {other:?}");
-    assert!(other.iter().all(|e| !e.contains("NOT")), "{other:?}");
+    assert!(
+        other.iter().all(|e| e.contains("ended_cleanly: true")),
+        "{other:?}"
+    );
 }
 
 #[test]
@@ -327,7 +239,7 @@ fn calls_across_two_lossy_hops_end_cleanly() {
     assert!(ok20 >= 990, "{ok20}/1000");
     assert!(ok30 >= 900, "{ok30}/1000");
     for e in other20.iter().chain(&other30) {
-        assert!(!e.contains("NOT"), "{e}");
+        assert!(e.contains("ended_cleanly: true"), "{e}");
     }
 }
 

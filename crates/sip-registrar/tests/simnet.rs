@@ -1,55 +1,29 @@
 //! Our client against our registrar over the simulated network: registration with a
 //! digest challenge under loss, duplication and reordering, and a day of refreshes.
 
-use std::net::SocketAddr;
+mod support;
+
 use std::time::{Duration, Instant};
 
-use sip_auth::{AuthPolicy, CredentialsManager};
 use sip_client::simnet::{NetConditions, SimNet, SimNode, SimUa};
-use sip_client::{
-    AccountId, Endpoint, EndpointConfig, Event, Peer, RegistrationConfig, RegistrationEvent,
-};
-use sip_message::{SeededRandom, TransportMode};
-use sip_registrar::{Registrar, RegistrarConfig, Users};
+use sip_client::{AccountId, Event, RegistrationEvent, TimerConfig};
+use sip_message::TransportMode;
+use sip_registrar::Registrar;
+use support::user_with;
 
-const SERVER: &str = "127.0.0.1:5060";
 const CLIENT: &str = "127.0.0.1:5070";
 
 fn registrar(seed: u64, now: Instant, max_expires: u32) -> SimNode<Registrar> {
-    let server: SocketAddr = SERVER.parse().unwrap();
-    let mut cfg = RegistrarConfig::new("harness.test", vec![(TransportMode::Udp, server)]);
-    cfg.max_expires = max_expires;
-    let users = Users::parse("alice:secret-a\nbob:secret-b\n").unwrap();
-    let core = Registrar::new(
-        cfg,
-        users,
-        Box::new(SeededRandom::new(seed ^ 0xabcdef)),
-        now,
-    );
-    SimNode::new(core, server)
+    support::registrar(seed, now, max_expires, TimerConfig::default())
 }
 
 fn client(seed: u64, mode: TransportMode, expires: u32) -> (SimUa, AccountId) {
-    let server: SocketAddr = SERVER.parse().unwrap();
-    let local: SocketAddr = CLIENT.parse().unwrap();
-    let mut creds = CredentialsManager::new();
-    creds.add("alice", "secret-a", Some("harness.test"), None, None);
-    let config = EndpointConfig {
-        auth_policy: AuthPolicy::default(),
-        ..EndpointConfig::default()
-    };
-    let mut ep = Endpoint::new(config, creds, Box::new(SeededRandom::new(seed)));
-    let mut reg = RegistrationConfig::new(
-        "sip:alice@harness.test",
-        "sip:harness.test",
-        Peer::new(mode, server),
-        local,
-    );
-    reg.server = "harness.test".into();
-    reg.expires = expires;
-    reg.instance = Some("urn:uuid:00000000-0000-4000-8000-000000000001".into());
-    let id = ep.add_account(reg);
-    (SimUa::new(ep, local), id)
+    let timers = TimerConfig::default();
+    let ua = user_with(seed, "alice", "secret-a", CLIENT, mode, timers, |reg| {
+        reg.expires = expires;
+        reg.instance = Some("urn:uuid:00000000-0000-4000-8000-000000000001".into());
+    });
+    (ua, AccountId(0))
 }
 
 fn registered(ua: &SimUa) -> Option<u32> {

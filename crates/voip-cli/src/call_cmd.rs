@@ -59,23 +59,7 @@ pub(crate) struct CallArgs {
 }
 
 pub(crate) fn run(args: &CallArgs) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("voip call: cannot start the runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match rt.block_on(call(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("voip call: {e}");
-            ExitCode::from(1)
-        }
-    }
+    crate::runtime::run("call", call(args))
 }
 
 /// A tap that prints the ladder and reports each response received as (status,

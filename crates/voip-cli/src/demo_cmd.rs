@@ -51,23 +51,7 @@ async fn step<T>(what: &str, f: impl std::future::Future<Output = T>) -> Result<
 }
 
 pub(crate) fn run(args: &DemoArgs) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("voip demo: cannot start the runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match rt.block_on(demo(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("voip demo: {e}");
-            ExitCode::from(1)
-        }
-    }
+    crate::runtime::run("demo", demo(args))
 }
 
 async fn demo(args: &DemoArgs) -> Result<(), String> {

@@ -64,23 +64,7 @@ enum Mode {
 }
 
 pub(crate) fn run(args: &ListenArgs) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("voip listen: cannot start the runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match rt.block_on(listen(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("voip listen: {e}");
-            ExitCode::from(1)
-        }
-    }
+    crate::runtime::run("listen", listen(args))
 }
 
 /// One call handled: whether as asked, and the line saying how.

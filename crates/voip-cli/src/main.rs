@@ -16,6 +16,7 @@ mod listen_cmd;
 mod parse_cmd;
 mod register_cmd;
 mod registrar_cmd;
+mod runtime;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

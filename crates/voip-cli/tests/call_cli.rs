@@ -3,23 +3,14 @@
 //! expected.
 
 use std::io::{BufRead, BufReader};
-use std::net::UdpSocket;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// A free loopback port (UDP; the TCP twin is taken by the listener itself).
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `voip listen` at `bind` in `mode`, started (its first line read).
-fn listen(bind: &str, mode: &str, transport: &str) -> Child {
+/// `voip listen` on a free loopback port in `mode`, started: the child and the
+/// address it prints.
+fn listen(mode: &str, transport: &str) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_voip"))
-        .args(["listen", "--no-register", "--bind", bind, mode])
+        .args(["listen", "--no-register", "--bind", "127.0.0.1:0", mode])
         .args(["--transport", transport, "--calls", "1", "--timeout", "20"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -29,8 +20,12 @@ fn listen(bind: &str, mode: &str, transport: &str) -> Child {
     BufReader::new(child.stdout.as_mut().unwrap())
         .read_line(&mut first)
         .unwrap();
-    assert!(first.starts_with("listening on"), "{first}");
-    child
+    let Some(addr) = first.trim().strip_prefix("listening on ") else {
+        let out = wait(child, "voip listen");
+        panic!("voip listen did not start: {first}{}", show(&out));
+    };
+    let addr = addr.to_string();
+    (child, addr)
 }
 
 fn wait(mut child: Child, what: &str) -> Output {
@@ -77,8 +72,7 @@ fn show(o: &Output) -> String {
 #[test]
 fn an_answered_call_over_udp_and_tcp() {
     for transport in ["udp", "tcp"] {
-        let bind = format!("127.0.0.1:{}", free_port());
-        let l = listen(&bind, "--answer", transport);
+        let (l, bind) = listen("--answer", transport);
         let out = call(&bind, transport, &["--duration", "0.3"]);
         let lo = wait(l, "voip listen");
         assert!(out.status.success(), "{transport}: {}", show(&out));
@@ -110,14 +104,12 @@ fn an_answered_call_over_udp_and_tcp() {
 
 #[test]
 fn busy_and_cancel_end_as_expected_or_fail() {
-    let bind = format!("127.0.0.1:{}", free_port());
-    let l = listen(&bind, "--busy", "udp");
+    let (l, bind) = listen("--busy", "udp");
     let out = call(&bind, "udp", &["--expect", "busy"]);
     assert!(out.status.success(), "{}", show(&out));
     assert!(wait(l, "voip listen").status.success());
     // Expecting an answer from a busy callee fails, saying why.
-    let bind = format!("127.0.0.1:{}", free_port());
-    let l = listen(&bind, "--busy", "udp");
+    let (l, bind) = listen("--busy", "udp");
     let out = call(&bind, "udp", &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -127,8 +119,7 @@ fn busy_and_cancel_end_as_expected_or_fail() {
     );
     assert!(wait(l, "voip listen").status.success());
     // Ringing until cancelled.
-    let bind = format!("127.0.0.1:{}", free_port());
-    let l = listen(&bind, "--ring-only", "udp");
+    let (l, bind) = listen("--ring-only", "udp");
     let out = call(
         &bind,
         "udp",

@@ -1,8 +1,8 @@
-//! Requests inside a call's dialogs, both ways (RFC 3261 §12.2, §14, §15; RFC 3311
-//! UPDATE; INFO DTMF): BYE; re-INVITE and UPDATE with offer/answer, refused with 491
-//! when they cross one of ours and retried after the §14.1 back-off when ours is
-//! refused so; a 481 or 408 (or no answer) to any of our requests ends the dialog;
-//! credentials are sent again when a request inside the dialog is challenged.
+//! Our requests inside a call's dialogs (RFC 3261 §12.2, §14, §15; RFC 3311): BYE;
+//! re-INVITE and UPDATE with a new offer (hold, unhold), one at a time, sent again
+//! after the §14.1 back-off when refused with 491; INFO and others for the
+//! application; a 481 or 408 (or no answer) to any of them ends the dialog; a
+//! challenge is answered. The peer's requests are in `incoming.rs`.
 
 use std::time::{Duration, Instant};
 
@@ -10,12 +10,9 @@ use bytes::Bytes;
 use sip_auth::{AuthSession, AuthorizationValue, RequestTarget};
 use sip_message::offer_answer::OfferAnswerError;
 use sip_message::sdp::Direction;
-use sip_message::{
-    HeaderName, MessageBuilder, Method, Request, Response, StatusCode, TransportMode,
-};
+use sip_message::{Method, Response, TransportMode};
 
 use super::media::is_sdp;
-use super::retransmit::Retransmit2xx;
 use super::{CallError, CallEvent, CallState, EndReason, InviteSession, Role};
 use crate::context::Ctx;
 use crate::ids;
@@ -80,74 +77,6 @@ fn glare_backoff(role: Role, rng: &mut dyn sip_message::Random) -> Duration {
         Role::Caller => Duration::from_millis(2100 + (steps % 191) * 10),
         Role::Callee => Duration::from_millis((steps % 201) * 10),
     }
-}
-
-/// A DTMF digit in an INFO body: `application/dtmf-relay` (`Signal=5`,
-/// `Duration=160`) or `application/dtmf` (the digit alone).
-fn dtmf_of(request: &Request) -> Option<(char, Option<u32>)> {
-    let t = request.content_type()?;
-    let text = std::str::from_utf8(request.body()).ok()?;
-    let digit_of = |s: &str| {
-        let s = s.trim();
-        let mut c = s.chars();
-        match (c.next(), c.next()) {
-            (Some(d), None) if d.is_ascii_digit() || "*#ABCDabcd".contains(d) => {
-                Some(d.to_ascii_uppercase())
-            }
-            _ => match s.parse::<u8>().ok()? {
-                10 => Some('*'),
-                11 => Some('#'),
-                n @ 12..=15 => Some((b'A' + n - 12) as char),
-                _ => None,
-            },
-        }
-    };
-    if t.is("application", "dtmf-relay") {
-        let mut digit = None;
-        let mut duration = None;
-        for line in text.lines() {
-            let Some((k, v)) = line.split_once('=') else {
-                continue;
-            };
-            match k.trim().to_ascii_lowercase().as_str() {
-                "signal" => digit = digit_of(v),
-                "duration" => duration = v.trim().parse().ok(),
-                _ => {}
-            }
-        }
-        return digit.map(|d| (d, duration));
-    }
-    if t.is("application", "dtmf") {
-        return digit_of(text).map(|d| (d, None));
-    }
-    None
-}
-
-/// A response to a request in our dialog (To tag already ours).
-fn respond(
-    ctx: &mut Ctx<'_>,
-    tx: TxId,
-    request: &Request,
-    status: StatusCode,
-    extra: &[(HeaderName, String)],
-    body: Option<&Bytes>,
-    now: Instant,
-) -> Option<Bytes> {
-    let mut b = MessageBuilder::response_to(request, status, None);
-    if let Some(ua) = &ctx.config.user_agent {
-        b = b.header(HeaderName::Server, ua);
-    }
-    for (n, v) in extra {
-        b = b.header(*n, v);
-    }
-    let bytes = match body {
-        Some(body) => b.finish_with_body(Some("application/sdp"), body).freeze(),
-        None => b.finish().freeze(),
-    };
-    ctx.tx
-        .respond_status(tx, status.as_u16(), bytes.clone(), now)
-        .ok()
-        .map(|_| bytes)
 }
 
 impl InviteSession {
@@ -448,10 +377,7 @@ impl InviteSession {
                     response,
                 });
                 match media {
-                    Some(Ok(done)) => self.events.push_back(CallEvent::Media {
-                        negotiated: done.negotiated,
-                        remote_sdp: done.remote_sdp,
-                    }),
+                    Some(Ok(done)) => self.media_event(done),
                     Some(Err(e)) => {
                         let _ = self.send_bye(EndReason::NotAcceptable(e), ctx, now);
                     }
@@ -560,254 +486,6 @@ impl InviteSession {
             }
             Purpose::EndFork => self.dialogs.retain(|d| d.remote_tag != req.remote_tag),
             Purpose::Offer | Purpose::Plain => self.end(reason, ctx),
-        }
-    }
-
-    /// A request inside one of the call's dialogs.
-    pub(super) fn on_request(
-        &mut self,
-        tx: TxId,
-        request: Request,
-        peer: Peer,
-        ctx: &mut Ctx<'_>,
-        now: Instant,
-    ) {
-        ctx.adopt(tx);
-        let from_tag = request.from_tag().unwrap_or_default().to_string();
-        let checked = match self.dialog_mut(&from_tag) {
-            None => Err(StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST),
-            Some(d) => d.on_request(&request),
-        };
-        if self.state == CallState::Terminated {
-            respond(
-                ctx,
-                tx,
-                &request,
-                StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST,
-                &[],
-                None,
-                now,
-            );
-            return;
-        }
-        if let Err(status) = checked {
-            respond(ctx, tx, &request, status, &[], None, now);
-            return;
-        }
-        let method = request.method().clone();
-        match method {
-            Method::Bye => {
-                respond(ctx, tx, &request, StatusCode::OK, &[], None, now);
-                if self.state == CallState::Incoming {
-                    self.bye_before_answer(ctx, now);
-                } else {
-                    self.end(EndReason::RemoteBye, ctx);
-                }
-            }
-            Method::Invite => self.on_reinvite(tx, &request, peer, ctx, now),
-            Method::Update => self.on_update(tx, &request, ctx, now),
-            Method::Info => {
-                respond(ctx, tx, &request, StatusCode::OK, &[], None, now);
-                match dtmf_of(&request) {
-                    Some((digit, duration_ms)) => self
-                        .events
-                        .push_back(CallEvent::Dtmf { digit, duration_ms }),
-                    None => self.events.push_back(CallEvent::Request { request }),
-                }
-            }
-            Method::Options => {
-                let extra = [
-                    (HeaderName::Allow, ctx.config.allow_value()),
-                    (HeaderName::Accept, ctx.config.accept.join(", ")),
-                ];
-                respond(ctx, tx, &request, StatusCode::OK, &extra, None, now);
-            }
-            Method::Prack => {
-                // We never send reliable provisional responses.
-                respond(
-                    ctx,
-                    tx,
-                    &request,
-                    StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST,
-                    &[],
-                    None,
-                    now,
-                );
-            }
-            _ => {
-                respond(ctx, tx, &request, StatusCode::OK, &[], None, now);
-                self.events.push_back(CallEvent::Request { request });
-            }
-        }
-    }
-
-    /// 500 with Retry-After (§14.2) for an INVITE that arrives while our 2xx to the
-    /// previous one still waits for its ACK.
-    fn retry_later(&self, tx: TxId, request: &Request, ctx: &mut Ctx<'_>, now: Instant) {
-        let secs = ctx.rng.next_u64() % 11;
-        respond(
-            ctx,
-            tx,
-            request,
-            StatusCode::SERVER_INTERNAL_ERROR,
-            &[(HeaderName::RetryAfter, secs.to_string())],
-            None,
-            now,
-        );
-    }
-
-    /// A re-INVITE: 491 when it crosses our own offer (§14.2), else its offer
-    /// answered (488 when no codec fits; the session stays) or our offer sent in the
-    /// 2xx, which is retransmitted until the ACK.
-    fn on_reinvite(
-        &mut self,
-        tx: TxId,
-        request: &Request,
-        peer: Peer,
-        ctx: &mut Ctx<'_>,
-        now: Instant,
-    ) {
-        if self.state != CallState::Confirmed && self.state != CallState::Answered {
-            respond(
-                ctx,
-                tx,
-                request,
-                StatusCode::REQUEST_PENDING,
-                &[],
-                None,
-                now,
-            );
-            return;
-        }
-        if self.retransmit.is_some() {
-            self.retry_later(tx, request, ctx, now);
-            return;
-        }
-        if self.offer_tx.is_some() || self.media.offer_pending() {
-            respond(
-                ctx,
-                tx,
-                request,
-                StatusCode::REQUEST_PENDING,
-                &[],
-                None,
-                now,
-            );
-            return;
-        }
-        let contact = [(HeaderName::Contact, format!("<{}>", self.me.contact))];
-        let mut offered = false;
-        let mut completed = None;
-        let body = if is_sdp(request.content_type(), request.body()) {
-            if self.media.take_offer(request.body()).is_err() {
-                respond(
-                    ctx,
-                    tx,
-                    request,
-                    StatusCode::NOT_ACCEPTABLE_HERE,
-                    &[],
-                    None,
-                    now,
-                );
-                return;
-            }
-            match self.media.make_answer() {
-                Ok((answer, done)) => {
-                    completed = Some(done);
-                    answer
-                }
-                Err(_) => {
-                    respond(
-                        ctx,
-                        tx,
-                        request,
-                        StatusCode::NOT_ACCEPTABLE_HERE,
-                        &[],
-                        None,
-                        now,
-                    );
-                    return;
-                }
-            }
-        } else {
-            offered = true;
-            self.media.make_offer()
-        };
-        let mut extra = contact.to_vec();
-        extra.push((HeaderName::Allow, ctx.config.allow_value()));
-        let Some(bytes) = respond(ctx, tx, request, StatusCode::OK, &extra, Some(&body), now)
-        else {
-            return;
-        };
-        let peer = ctx.tx.server_peer(tx).cloned().unwrap_or(peer);
-        self.retransmit = Some(Retransmit2xx::new(
-            bytes,
-            peer,
-            request.cseq_seq(),
-            false,
-            offered,
-            &ctx.config.timers,
-            now,
-        ));
-        if let Some(done) = completed {
-            self.events.push_back(CallEvent::Media {
-                negotiated: done.negotiated,
-                remote_sdp: done.remote_sdp,
-            });
-        }
-    }
-
-    /// An UPDATE (RFC 3311): 491 when it crosses our own offer, else its offer
-    /// answered in the 200 (488 when no codec fits).
-    fn on_update(&mut self, tx: TxId, request: &Request, ctx: &mut Ctx<'_>, now: Instant) {
-        if self.offer_tx.is_some() || self.media.offer_pending() {
-            respond(
-                ctx,
-                tx,
-                request,
-                StatusCode::REQUEST_PENDING,
-                &[],
-                None,
-                now,
-            );
-            return;
-        }
-        let contact = [(HeaderName::Contact, format!("<{}>", self.me.contact))];
-        if !is_sdp(request.content_type(), request.body()) {
-            respond(ctx, tx, request, StatusCode::OK, &contact, None, now);
-            return;
-        }
-        let answered = self
-            .media
-            .take_offer(request.body())
-            .and_then(|()| self.media.make_answer());
-        match answered {
-            Ok((answer, done)) => {
-                respond(
-                    ctx,
-                    tx,
-                    request,
-                    StatusCode::OK,
-                    &contact,
-                    Some(&answer),
-                    now,
-                );
-                self.events.push_back(CallEvent::Media {
-                    negotiated: done.negotiated,
-                    remote_sdp: done.remote_sdp,
-                });
-            }
-            Err(_) => {
-                respond(
-                    ctx,
-                    tx,
-                    request,
-                    StatusCode::NOT_ACCEPTABLE_HERE,
-                    &[],
-                    None,
-                    now,
-                );
-            }
         }
     }
 }

@@ -10,6 +10,7 @@
 //! context, then its events drained, and one deadline.
 
 mod in_dialog;
+mod incoming;
 mod media;
 mod retransmit;
 mod uac;
@@ -390,6 +391,9 @@ impl InviteSession {
                     self.on_invite_failed(timeout, ctx, now);
                 } else if self.ours.contains_key(&tx) {
                     self.on_our_failure(tx, timeout, ctx, now);
+                } else if self.uas.as_ref().is_some_and(|u| u.tx == tx) {
+                    // Our response to the INVITE could not be sent: nobody to talk to.
+                    self.end(EndReason::Transport, ctx);
                 }
             }
             CallInput::Terminated { tx } => {
@@ -442,6 +446,49 @@ impl InviteSession {
     /// The dialog with the peer's tag `remote_tag`.
     fn dialog_mut(&mut self, remote_tag: &str) -> Option<&mut Dialog> {
         self.dialogs.iter_mut().find(|d| d.remote_tag == remote_tag)
+    }
+
+    /// A call with no transaction yet: what placing and receiving share.
+    fn new(
+        id: CallId,
+        role: Role,
+        me: Identity,
+        call_id: String,
+        local_tag: String,
+        media: MediaState,
+    ) -> InviteSession {
+        InviteSession {
+            id,
+            role,
+            state: match role {
+                Role::Caller => CallState::Calling,
+                Role::Callee => CallState::Incoming,
+            },
+            me,
+            call_id,
+            local_tag,
+            dialogs: Vec::new(),
+            confirmed: None,
+            uac: None,
+            uas: None,
+            media,
+            retransmit: None,
+            acks: Vec::new(),
+            ours: HashMap::new(),
+            offer_tx: None,
+            glare_retry: None,
+            bye_wanted: false,
+            ending: None,
+            events: VecDeque::new(),
+        }
+    }
+
+    /// Reports an offer/answer exchange that completed.
+    fn media_event(&mut self, done: media::Completed) {
+        self.events.push_back(CallEvent::Media {
+            negotiated: done.negotiated,
+            remote_sdp: done.remote_sdp,
+        });
     }
 
     /// Ends the call now with `reason` (once).

@@ -111,10 +111,7 @@ impl InviteSession {
                 Err(sip_message::offer_answer::OfferAnswerError::NoCommonCodec)
             };
             match answer {
-                Ok(done) => self.events.push_back(CallEvent::Media {
-                    negotiated: done.negotiated,
-                    remote_sdp: done.remote_sdp,
-                }),
+                Ok(done) => self.media_event(done),
                 Err(e) => {
                     // §13.3.1.4: an ACK without a usable answer ends the session.
                     self.media.offer_refused();

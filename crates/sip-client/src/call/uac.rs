@@ -106,27 +106,10 @@ impl InviteSession {
             cancel_reason: EndReason::Cancelled,
             ring_deadline: Some(now + ring),
         };
-        let mut s = InviteSession {
-            id,
-            role: Role::Caller,
-            state: CallState::Calling,
-            call_id: ids::call_id(ctx.rng),
-            local_tag: ids::tag(ctx.rng),
-            me,
-            dialogs: Vec::new(),
-            confirmed: None,
-            uac: Some(uac),
-            uas: None,
-            media,
-            retransmit: None,
-            acks: Vec::new(),
-            ours: Default::default(),
-            offer_tx: None,
-            glare_retry: None,
-            bye_wanted: false,
-            ending: None,
-            events: Default::default(),
-        };
+        let call_id = ids::call_id(ctx.rng);
+        let local_tag = ids::tag(ctx.rng);
+        let mut s = InviteSession::new(id, Role::Caller, me, call_id, local_tag, media);
+        s.uac = Some(uac);
         s.send_invite(ctx, now)?;
         Ok(s)
     }
@@ -218,10 +201,7 @@ impl InviteSession {
             if is_sdp(response.content_type(), response.body()) && self.media.offer_pending() {
                 // Early media: the SDP of a provisional answers our offer.
                 if let Ok(done) = self.media.take_answer(response.body()) {
-                    self.events.push_back(CallEvent::Media {
-                        negotiated: done.negotiated,
-                        remote_sdp: done.remote_sdp,
-                    });
+                    self.media_event(done);
                 }
             }
         }
@@ -328,10 +308,7 @@ impl InviteSession {
         }
         self.events.push_back(CallEvent::Answered { response });
         match media {
-            Some(Ok(done)) => self.events.push_back(CallEvent::Media {
-                negotiated: done.negotiated,
-                remote_sdp: done.remote_sdp,
-            }),
+            Some(Ok(done)) => self.media_event(done),
             Some(Err(e)) => {
                 let _ = self.send_bye(EndReason::NotAcceptable(e), ctx, now);
             }

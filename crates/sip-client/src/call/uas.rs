@@ -84,27 +84,8 @@ impl InviteSession {
             return Err(Refused::Media(e));
         }
         ctx.adopt(tx);
-        let mut s = InviteSession {
-            id,
-            role: Role::Callee,
-            state: CallState::Incoming,
-            call_id: request.call_id().to_string(),
-            local_tag,
-            me,
-            dialogs: Vec::new(),
-            confirmed: None,
-            uac: None,
-            uas: None,
-            media,
-            retransmit: None,
-            acks: Vec::new(),
-            ours: Default::default(),
-            offer_tx: None,
-            glare_retry: None,
-            bye_wanted: false,
-            ending: None,
-            events: Default::default(),
-        };
+        let call_id = request.call_id().to_string();
+        let mut s = InviteSession::new(id, Role::Callee, me, call_id, local_tag, media);
         s.events.push_back(CallEvent::Incoming {
             request: request.clone(),
             peer: peer.clone(),
@@ -214,10 +195,7 @@ impl InviteSession {
             self.media.set_local(m);
             let (answer, done) = self.media.make_answer().map_err(CallError::Media)?;
             body = Some(answer);
-            self.events.push_back(CallEvent::Media {
-                negotiated: done.negotiated,
-                remote_sdp: done.remote_sdp,
-            });
+            self.media_event(done);
         }
         let Some(uas) = self.uas.as_ref() else {
             return Err(self.wrong_state("ring"));
@@ -295,10 +273,7 @@ impl InviteSession {
         ));
         self.state = CallState::Answered;
         if let Some(done) = completed {
-            self.events.push_back(CallEvent::Media {
-                negotiated: done.negotiated,
-                remote_sdp: done.remote_sdp,
-            });
+            self.media_event(done);
         }
         Ok(())
     }

@@ -18,20 +18,21 @@ use sip_message::{OsRandom, Request, StatusCode, TransportMode};
 use sip_nat::NatPolicy;
 use sip_transport::{
     KeyPassword, Resolver, SystemResolver, TlsClientConfig, TlsServerConfig, Transport,
-    TransportConfig, TransportError,
+    TransportConfig,
 };
 use tokio::sync::{mpsc, oneshot};
 
-use super::handles::{CallCommand, CallHandle, ClientEvent, RequestHandle};
+use super::api::{ClientError, Command, Registered, Reply, stopped};
+use super::handles::{CallHandle, ClientEvent, RequestHandle};
 use super::run;
-use crate::call::{CallError, CallSpec};
+use crate::call::CallSpec;
 use crate::config::EndpointConfig;
-use crate::context::{AccountId, CallId};
+use crate::context::AccountId;
 use crate::endpoint::Endpoint;
 use crate::ids::instance_id;
 use crate::peer::Peer;
-use crate::registration::{RegistrationConfig, RegistrationError};
-use crate::requests::{OutgoingRequest, RequestError};
+use crate::registration::RegistrationConfig;
+use crate::requests::OutgoingRequest;
 use crate::transaction::TxId;
 
 /// How a [`SipClient`] connects, registers and presents itself: pyVoIP's
@@ -134,112 +135,6 @@ impl SipClientConfig {
             tap: None,
         }
     }
-}
-
-/// Why the client could not start, register or send.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ClientError {
-    /// The registrar refused our credentials (pyVoIP's `InvalidAccountInfo`).
-    #[error("invalid account info: credentials refused for realm {realm:?}")]
-    InvalidAccountInfo {
-        /// The realm.
-        realm: String,
-    },
-    /// The registration failed for another reason.
-    #[error("registration failed: {0}")]
-    Registration(RegistrationError),
-    /// No answer in time.
-    #[error("no answer from the registrar within {0:?}")]
-    Timeout(Duration),
-    /// The transport failed (bind, connect, TLS verification...).
-    #[error("transport: {0}")]
-    Transport(Arc<TransportError>),
-    /// The server name did not resolve.
-    #[error("cannot resolve {host}: {source}")]
-    Resolve {
-        /// The name.
-        host: String,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// No address to advertise (sip-nat).
-    #[error(transparent)]
-    Nat(#[from] sip_nat::NatError),
-    /// A request could not be sent.
-    #[error(transparent)]
-    Request(#[from] RequestError),
-    /// A call command could not be carried out.
-    #[error(transparent)]
-    Call(#[from] CallError),
-    /// A response could not be sent.
-    #[error(transparent)]
-    Respond(#[from] crate::transaction::TxError),
-    /// No server is configured, and the call or request names no peer.
-    #[error("no server configured: give the call or request a peer")]
-    NoServer,
-    /// The client stopped.
-    #[error("the client has stopped")]
-    Stopped,
-}
-
-impl ClientError {
-    pub(super) fn from_registration(
-        e: RegistrationError,
-        transport: Option<Arc<TransportError>>,
-    ) -> ClientError {
-        match (e, transport) {
-            (RegistrationError::CredentialsRejected { realm }, _) => {
-                ClientError::InvalidAccountInfo { realm }
-            }
-            (RegistrationError::Transport, Some(t)) => ClientError::Transport(t),
-            (other, _) => ClientError::Registration(other),
-        }
-    }
-}
-
-/// What the registrar granted.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Registered {
-    /// The AOR.
-    pub aor: String,
-    /// The expiry granted, seconds.
-    pub expires: u32,
-    /// Our Contact as sent.
-    pub contact: String,
-    /// The Contacts the registrar holds for the AOR.
-    pub bindings: Vec<String>,
-}
-
-pub(super) type Reply<T> = oneshot::Sender<T>;
-
-pub(super) enum Command {
-    Register(AccountId, Reply<Result<Registered, ClientError>>),
-    Deregister(AccountId, Reply<Result<(), ClientError>>),
-    AddAccount(Box<RegistrationConfig>, Reply<AccountId>),
-    Send(
-        AccountId,
-        Box<OutgoingRequest>,
-        Reply<Result<RequestHandle, ClientError>>,
-    ),
-    Reply(
-        TxId,
-        Box<Request>,
-        StatusCode,
-        Reply<Result<(), ClientError>>,
-    ),
-    Respond(TxId, Bytes, Reply<Result<(), ClientError>>),
-    Call(
-        AccountId,
-        Box<CallSpec>,
-        Reply<Result<CallHandle, ClientError>>,
-    ),
-    OnCall(CallId, CallCommand, Reply<Result<(), CallError>>),
-    Stop(Reply<()>),
-}
-
-pub(super) fn stopped<T>(_: T) -> ClientError {
-    ClientError::Stopped
 }
 
 /// A SIP user agent on tokio: registers and keeps the registration fresh, places
@@ -463,8 +358,10 @@ impl SipClient {
         if !self.has_server && request.peer.is_none() {
             return Err(ClientError::NoServer);
         }
-        self.ask(|r| Command::Send(account, Box::new(request), r))
-            .await?
+        let (id, rx) = self
+            .ask(|r| Command::Send(account, Box::new(request), r))
+            .await??;
+        Ok(RequestHandle { id, rx })
     }
 
     /// Places a call for an account; the handle yields its events and drives it.
@@ -476,8 +373,14 @@ impl SipClient {
         if !self.has_server && spec.peer.is_none() {
             return Err(ClientError::NoServer);
         }
-        self.ask(|r| Command::Call(account, Box::new(spec), r))
-            .await?
+        let (id, events) = self
+            .ask(|r| Command::Call(account, Box::new(spec), r))
+            .await??;
+        Ok(CallHandle {
+            id,
+            commands: self.commands.clone(),
+            events,
+        })
     }
 
     /// Answers a request delivered as [`ClientEvent::IncomingRequest`] with a status.

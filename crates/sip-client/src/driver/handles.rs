@@ -6,7 +6,7 @@ use sip_message::offer_answer::LocalMedia;
 use sip_message::{Method, Request, Response, StatusCode};
 use tokio::sync::{mpsc, oneshot};
 
-use super::client::{ClientError, Command, stopped};
+use super::api::{CallCommand, ClientError, Command, ResponseItem, stopped};
 use crate::call::CallEvent;
 use crate::context::{AccountId, CallId, RequestId};
 use crate::peer::Peer;
@@ -50,8 +50,6 @@ pub struct IncomingCall {
     pub peer: Peer,
 }
 
-pub(super) type ResponseItem = Result<Response, RequestError>;
-
 /// The responses to one request sent with [`SipClient::send`](super::SipClient::send) (pyVoIP's
 /// `VoIPConnection`): provisional ones, then the final one, then `None`.
 #[derive(Debug)]
@@ -79,19 +77,6 @@ impl RequestHandle {
         }
         Err(RequestError::Transport)
     }
-}
-
-/// What the application can do with a call.
-#[derive(Debug)]
-pub(super) enum CallCommand {
-    Ring(StatusCode, Option<LocalMedia>),
-    Answer(Option<LocalMedia>),
-    Reject(StatusCode),
-    Cancel,
-    Hangup,
-    Hold(bool),
-    Reoffer(Method),
-    Send(Method, Option<String>, Bytes),
 }
 
 /// One call, placed or received: its events, and the commands that drive it.

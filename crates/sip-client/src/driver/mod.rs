@@ -9,6 +9,7 @@
 //! clock (`tokio::time::Instant`), so tests under `tokio::time::pause()` run the
 //! protocol's timers in virtual time. No lock is held anywhere.
 
+mod api;
 mod client;
 mod handles;
 mod ua_host;
@@ -23,7 +24,8 @@ use crate::machine::{Input, Machine, Output, Transmit};
 use crate::peer::Peer;
 use crate::transaction::TxId;
 
-pub use client::{ClientError, Registered, SipClient, SipClientConfig};
+pub use api::{ClientError, Registered};
+pub use client::{SipClient, SipClientConfig};
 pub use handles::{CallHandle, ClientEvent, IncomingCall, RequestHandle};
 
 /// A message crossing the wire, shown to a [`Tap`].

@@ -11,8 +11,8 @@ use sip_transport::TransportError;
 use tokio::sync::mpsc;
 
 use super::Host;
-use super::client::{ClientError, Command, Registered, Reply};
-use super::handles::{CallCommand, CallHandle, ClientEvent, IncomingCall, ResponseItem};
+use super::api::{CallCommand, CallParts, ClientError, Command, Registered, Reply, ResponseItem};
+use super::handles::{CallHandle, ClientEvent, IncomingCall};
 use super::now;
 use crate::call::{CallEvent, EndReason};
 use crate::context::{AccountId, CallId, RequestId};
@@ -52,15 +52,21 @@ impl UaHost {
         }
     }
 
-    /// A handle for call `id`, its events going to it from now on.
-    fn call_handle(&mut self, id: CallId) -> Option<CallHandle> {
-        let commands = self.commands.upgrade()?;
+    /// The events of call `id` go to the receiver from now on.
+    fn call_parts(&mut self, id: CallId) -> CallParts {
         let (tx, rx) = mpsc::unbounded_channel();
         self.calls.insert(id, tx);
+        (id, rx)
+    }
+
+    /// A handle for an incoming call `id`.
+    fn call_handle(&mut self, id: CallId) -> Option<CallHandle> {
+        let commands = self.commands.upgrade()?;
+        let (id, events) = self.call_parts(id);
         Some(CallHandle {
             id,
             commands,
-            events: rx,
+            events,
         })
     }
 
@@ -193,7 +199,7 @@ impl Host<Endpoint> for UaHost {
                 let r = ep.send(account, *req, now).map(|id| {
                     let (tx, rx) = mpsc::unbounded_channel();
                     self.requests.insert(id, tx);
-                    super::RequestHandle { id, rx }
+                    (id, rx)
                 });
                 let _ = reply.send(r.map_err(ClientError::from));
             }
@@ -207,7 +213,7 @@ impl Host<Endpoint> for UaHost {
             }
             Command::Call(account, spec, reply) => {
                 let r = match ep.call(account, *spec, now) {
-                    Ok(id) => self.call_handle(id).ok_or(ClientError::Stopped),
+                    Ok(id) => Ok(self.call_parts(id)),
                     Err(e) => Err(ClientError::Call(e)),
                 };
                 let _ = reply.send(r);

@@ -22,7 +22,7 @@
 //! proceeding limit.
 
 mod client;
-mod event;
+pub(crate) mod event;
 mod matching;
 mod server;
 

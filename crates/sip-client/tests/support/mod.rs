@@ -11,8 +11,7 @@ use bytes::Bytes;
 use sip_auth::CredentialsManager;
 use sip_client::simnet::{Node, SimUa};
 use sip_client::{
-    AccountId, CallEvent, CallId, EndReason, Endpoint, EndpointConfig, Event, Peer,
-    RegistrationConfig, RegistrationEvent,
+    AccountId, Endpoint, EndpointConfig, Event, Peer, RegistrationConfig, RegistrationEvent,
 };
 use sip_message::offer_answer::{LocalMedia, answer, offer};
 use sip_message::sdp::SessionDescription;
@@ -148,33 +147,6 @@ pub fn peer_sdp(invite: &Request, addr: SocketAddr) -> String {
 /// Media at 192.0.2.20 (the UA's address), on `port`.
 pub fn media(port: u16) -> LocalMedia {
     LocalMedia::new("192.0.2.20".parse().unwrap(), port)
-}
-
-/// The events of calls so far, in order.
-pub fn call_events(ua: &SimUa) -> Vec<(CallId, &CallEvent)> {
-    ua.events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Call { call, event } => Some((*call, event)),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Why call `id` ended, if it did.
-pub fn ended(ua: &SimUa, id: CallId) -> Option<EndReason> {
-    call_events(ua).into_iter().find_map(|(c, e)| match e {
-        CallEvent::Ended { reason } if c == id => Some(reason.clone()),
-        _ => None,
-    })
-}
-
-/// The calls that arrived.
-pub fn incoming(ua: &SimUa) -> Vec<CallId> {
-    call_events(ua)
-        .into_iter()
-        .filter_map(|(c, e)| matches!(e, CallEvent::Incoming { .. }).then_some(c))
-        .collect()
 }
 
 /// Every message in raw bytes received, parsed.

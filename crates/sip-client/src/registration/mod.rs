@@ -9,6 +9,10 @@
 //! `REGISTER_FAILURE_THRESHOLD`), or at once when the credentials are refused, it
 //! stops and reports a fatal failure with the reason.
 
+mod config;
+mod outcome;
+
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -18,204 +22,12 @@ use sip_message::headers::{MinExpires, RetryAfter};
 use sip_message::{HeaderName, Message, MessageBuilder, Method, Request, Response, Uri};
 use sip_nat::{AddressLearner, Observation};
 
-use std::collections::VecDeque;
+pub use config::RegistrationConfig;
+pub use outcome::{RegistrationError, RegistrationEvent, RegistrationState};
 
 use crate::context::{AccountId, Ctx, Identity};
 use crate::ids;
-use crate::peer::Peer;
 use crate::transaction::TxId;
-
-/// What a registration needs to know.
-#[derive(Clone, Debug)]
-pub struct RegistrationConfig {
-    /// The address of record (From and To), e.g. `sip:alice@example.com`.
-    pub aor: String,
-    /// A display name for From and To.
-    pub display_name: Option<String>,
-    /// The Request-URI: the registrar, e.g. `sip:example.com` or
-    /// `sip:example.com;transport=tcp`.
-    pub registrar: String,
-    /// Where REGISTERs are sent.
-    pub peer: Peer,
-    /// The server name credentials are looked up under (usually the registrar's
-    /// host, as given by the user).
-    pub server: String,
-    /// The user name credentials are looked up under.
-    pub auth_user: String,
-    /// The user part of our Contact.
-    pub contact_user: String,
-    /// The address advertised in Via and Contact (the one the server reaches us at).
-    pub local: SocketAddr,
-    /// The RFC 5626 instance id (`urn:uuid:...`), sent as `+sip.instance`.
-    pub instance: Option<String>,
-    /// The expiry asked for, seconds.
-    pub expires: u32,
-    /// Refresh at least this long before the binding runs out.
-    pub refresh_margin: Duration,
-    /// Failures in a row after which the registration stops (pyVoIP: 3).
-    pub failure_threshold: u32,
-    /// The first wait after a failure with no Retry-After; it doubles per failure.
-    pub retry_interval: Duration,
-    /// The longest wait between attempts.
-    pub max_retry_interval: Duration,
-    /// Re-register with the public address when a response's Via shows that a NAT
-    /// rewrites ours (RFC 3581 `received`/`rport`). UDP only: over TCP or TLS the
-    /// port the server sees is our connection's, where nothing listens.
-    pub follow_public_address: bool,
-    /// The User-Agent header, if any.
-    pub user_agent: Option<String>,
-    /// Whether the request goes over TLS (Basic auth is only answered then).
-    pub secure: bool,
-}
-
-impl RegistrationConfig {
-    /// A configuration with the usual defaults: 3600 s asked, refresh margin 30 s,
-    /// threshold 3, retries from 30 s up to 30 min, following the public address.
-    pub fn new(aor: &str, registrar: &str, peer: Peer, local: SocketAddr) -> RegistrationConfig {
-        let user = Uri::parse(aor)
-            .ok()
-            .and_then(|u| u.user().map(str::to_string))
-            .unwrap_or_default();
-        let server = Uri::parse(registrar)
-            .map(|u| u.host().trim_matches(['[', ']']).to_string())
-            .unwrap_or_default();
-        RegistrationConfig {
-            aor: aor.to_string(),
-            display_name: None,
-            registrar: registrar.to_string(),
-            secure: peer.mode == sip_message::TransportMode::Tls,
-            peer,
-            server,
-            auth_user: user.clone(),
-            contact_user: user,
-            local,
-            instance: None,
-            expires: 3600,
-            refresh_margin: Duration::from_secs(30),
-            failure_threshold: 3,
-            retry_interval: Duration::from_secs(30),
-            max_retry_interval: Duration::from_secs(1800),
-            follow_public_address: true,
-            user_agent: None,
-        }
-    }
-}
-
-impl RegistrationConfig {
-    /// The AOR as a From/To value: `"Display" <sip:...>` (quotes and backslashes
-    /// dropped from the display name) or `<sip:...>`.
-    pub fn aor_name_addr(&self) -> String {
-        match &self.display_name {
-            Some(d) => format!("\"{}\" <{}>", d.replace(['"', '\\'], ""), self.aor),
-            None => format!("<{}>", self.aor),
-        }
-    }
-}
-
-/// Why a REGISTER failed.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RegistrationError {
-    /// The server refused our credentials (wrong user name or password): pyVoIP's
-    /// `InvalidAccountInfo`. Retrying would not help.
-    #[error("credentials refused for realm {realm:?}")]
-    CredentialsRejected {
-        /// The realm.
-        realm: String,
-    },
-    /// A challenge we cannot answer (no credentials, unsupported algorithm, a
-    /// server we do not trust).
-    #[error("cannot authenticate: {0}")]
-    Auth(AuthError),
-    /// A final response refusing the registration (403, 404, ...).
-    #[error("registrar answered {status} {reason}")]
-    Rejected {
-        /// The status code.
-        status: u16,
-        /// The reason phrase.
-        reason: String,
-    },
-    /// A server error (5xx, 6xx), maybe with Retry-After.
-    #[error("registrar answered {status} {reason}")]
-    ServerError {
-        /// The status code.
-        status: u16,
-        /// The reason phrase.
-        reason: String,
-        /// Retry-After, seconds.
-        retry_after: Option<u32>,
-    },
-    /// 423 without a usable Min-Expires.
-    #[error("423 Interval Too Brief without a usable Min-Expires")]
-    IntervalTooBrief,
-    /// No final response came (Timer F).
-    #[error("no response from the registrar")]
-    Timeout,
-    /// The transport failed (connection refused, TLS verification, ...).
-    #[error("the transport failed")]
-    Transport,
-    /// The account's configuration makes an invalid REGISTER (a control character
-    /// in a URI, say).
-    #[error("the account's configuration makes an invalid REGISTER: {0}")]
-    BadConfig(String),
-    /// A 2xx that grants no time to our Contact.
-    #[error("the registrar's 2xx holds no binding for our Contact")]
-    NotBound,
-}
-
-/// What a registration reports.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RegistrationEvent {
-    /// The registrar accepted our Contact.
-    Registered {
-        /// The expiry it granted, seconds.
-        expires: u32,
-        /// Our Contact, as sent.
-        contact: String,
-        /// Every Contact the 2xx listed (the bindings the server holds for the AOR).
-        bindings: Vec<String>,
-        /// Whether this refreshed a binding we already had.
-        refresh: bool,
-    },
-    /// A REGISTER failed. When `fatal`, the registration stopped; otherwise it tries
-    /// again after `retry_in`.
-    Failed {
-        /// Why.
-        error: RegistrationError,
-        /// Whether the registration gave up.
-        fatal: bool,
-        /// When the next attempt goes out.
-        retry_in: Option<Duration>,
-    },
-    /// The binding was removed (Expires: 0 answered), or the attempt to remove it
-    /// ended with `error`.
-    Unregistered {
-        /// Why removal did not complete cleanly, if it did not.
-        error: Option<RegistrationError>,
-    },
-    /// A NAT rewrites our address: the registration is refreshed with this one.
-    PublicAddress {
-        /// The address the server sees.
-        public: SocketAddr,
-    },
-}
-
-/// Where a registration stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RegistrationState {
-    /// Not registered, nothing in flight.
-    Idle,
-    /// A REGISTER is in flight.
-    Registering,
-    /// Registered; a refresh is scheduled.
-    Registered,
-    /// Waiting to try again after a failure.
-    WaitingToRetry,
-    /// Removing the binding.
-    Unregistering,
-    /// Gave up after a fatal failure.
-    Failed,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Purpose {

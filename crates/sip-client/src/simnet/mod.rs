@@ -6,6 +6,10 @@
 //! A test owns its nodes and hands them to [`SimNet::step`] each turn; the network
 //! moves the clock to the next packet arrival or node timer, whichever is first.
 
+mod calls;
+
+pub use calls::{CallPlan, Incomplete, whole_call};
+
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::SocketAddr;

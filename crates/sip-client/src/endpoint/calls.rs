@@ -1,0 +1,176 @@
+//! The endpoint's calls: placing them, the commands on them, and collecting what
+//! each did after every input (its events, its deadline, its end).
+
+use std::cmp::Reverse;
+use std::time::Instant;
+
+use bytes::Bytes;
+use sip_message::{Method, StatusCode};
+
+use super::{Due, Endpoint, Event};
+use crate::call::InviteSession;
+use crate::context::{AccountId, CallId, Ctx, Owner};
+use crate::machine::Output;
+use crate::transaction::shrink_map;
+
+impl Endpoint {
+    /// Collects a call's events, schedules its deadline, and forgets it once over.
+    pub(super) fn after_call(&mut self, id: CallId, now: Instant) {
+        let Some(s) = self.calls.get_mut(&id) else {
+            return;
+        };
+        while let Some(event) = s.poll_event() {
+            self.out
+                .push_back(Output::Event(Event::Call { call: id, event }));
+        }
+        if s.is_finished() {
+            let key = (s.call_id().to_string(), s.local_tag().to_string());
+            self.calls.remove(&id);
+            self.by_tag.remove(&key);
+            self.scheduled.remove(&id);
+            shrink_map(&mut self.calls);
+            shrink_map(&mut self.by_tag);
+            shrink_map(&mut self.scheduled);
+        } else if let Some(d) = s.poll_timeout()
+            && self.scheduled.get(&id) != Some(&d)
+        {
+            self.scheduled.insert(id, d);
+            self.due.push(Reverse((d, Due::Call(id.0))));
+        }
+        self.pump(now);
+    }
+
+    pub(super) fn new_call_id(&mut self) -> CallId {
+        self.next_call += 1;
+        CallId(self.next_call)
+    }
+
+    /// Places a call for an account. Its events come as [`Event::Call`].
+    pub fn call(
+        &mut self,
+        account: AccountId,
+        spec: crate::call::CallSpec,
+        now: Instant,
+    ) -> Result<CallId, crate::call::CallError> {
+        let me = self
+            .account(account)
+            .ok_or(crate::call::CallError::NoAccount)?
+            .identity();
+        let id = self.new_call_id();
+        let mut ctx = ctx!(self, Owner::Call(id));
+        let s = InviteSession::outgoing(id, me, spec, &mut ctx, now)?;
+        self.by_tag
+            .insert((s.call_id().to_string(), s.local_tag().to_string()), id);
+        self.calls.insert(id, s);
+        self.after_call(id, now);
+        Ok(id)
+    }
+
+    /// A call.
+    pub fn call_state(&self, id: CallId) -> Option<&InviteSession> {
+        self.calls.get(&id)
+    }
+
+    /// How many calls are alive.
+    pub fn call_count(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// Runs a command on a call.
+    pub(super) fn call_command(
+        &mut self,
+        id: CallId,
+        now: Instant,
+        f: impl FnOnce(&mut InviteSession, &mut Ctx<'_>) -> Result<(), crate::call::CallError>,
+    ) -> Result<(), crate::call::CallError> {
+        with_call!(self, id, now, |s, ctx| f(s, &mut ctx))
+            .unwrap_or(Err(crate::call::CallError::NoCall))
+    }
+
+    /// Sends a provisional response (180 Ringing, 183 Session Progress) to an
+    /// incoming call; with `early_media`, our answer goes in it.
+    pub fn ring(
+        &mut self,
+        id: CallId,
+        status: StatusCode,
+        early_media: Option<sip_message::offer_answer::LocalMedia>,
+        now: Instant,
+    ) -> Result<(), crate::call::CallError> {
+        self.call_command(id, now, |s, ctx| s.ring(status, early_media, ctx, now))
+    }
+
+    /// Answers an incoming call with 200 and our media (the callee's RTP address
+    /// and port, its codecs).
+    pub fn answer(
+        &mut self,
+        id: CallId,
+        media: Option<sip_message::offer_answer::LocalMedia>,
+        now: Instant,
+    ) -> Result<(), crate::call::CallError> {
+        self.call_command(id, now, |s, ctx| s.answer(media, ctx, now))
+    }
+
+    /// Refuses an incoming call (486 Busy Here, 603 Decline, any 3xx-6xx).
+    pub fn reject(
+        &mut self,
+        id: CallId,
+        status: StatusCode,
+        now: Instant,
+    ) -> Result<(), crate::call::CallError> {
+        self.call_command(id, now, |s, ctx| s.reject(status, ctx, now))
+    }
+
+    /// Cancels an outgoing call that is not answered yet.
+    pub fn cancel(&mut self, id: CallId, now: Instant) -> Result<(), crate::call::CallError> {
+        self.call_command(id, now, |s, ctx| {
+            s.cancel(crate::call::EndReason::Cancelled, ctx, now)
+        })
+    }
+
+    /// Ends a call whatever its state (CANCEL, a refusal, or BYE).
+    pub fn hangup(&mut self, id: CallId, now: Instant) -> Result<(), crate::call::CallError> {
+        self.call_command(id, now, |s, ctx| s.hangup(ctx, now))
+    }
+
+    /// Puts the peer on hold (`true`) or takes it off hold, with a re-INVITE.
+    pub fn hold(
+        &mut self,
+        id: CallId,
+        on: bool,
+        now: Instant,
+    ) -> Result<(), crate::call::CallError> {
+        self.call_command(id, now, |s, ctx| s.hold(on, ctx, now))
+    }
+
+    /// Sends a fresh offer of the call's media in a re-INVITE or an UPDATE.
+    pub fn reoffer(
+        &mut self,
+        id: CallId,
+        method: Method,
+        now: Instant,
+    ) -> Result<(), crate::call::CallError> {
+        self.call_command(id, now, |s, ctx| s.reoffer(method, ctx, now))
+    }
+
+    /// Sends a request inside a call (INFO, MESSAGE...); its final response comes as
+    /// [`CallEvent::Response`](crate::CallEvent::Response).
+    pub fn send_in_call(
+        &mut self,
+        id: CallId,
+        method: Method,
+        content_type: Option<String>,
+        body: Bytes,
+        headers: Vec<(String, String)>,
+        now: Instant,
+    ) -> Result<(), crate::call::CallError> {
+        self.call_command(id, now, |s, ctx| {
+            s.send_request(method, content_type, body, headers, ctx, now)
+        })
+    }
+
+    pub(super) fn call_by_tag(&self, call_id: &str, tag: &str) -> Option<CallId> {
+        self.by_tag
+            .get(&(call_id.to_string(), tag.to_string()))
+            .copied()
+    }
+}
