@@ -52,7 +52,7 @@ pub(crate) fn refusal(config: &EndpointConfig, request: &Request) -> Option<Refu
             .typed_all::<Token<'_>>(HeaderName::Require)
             .filter_map(Result::ok)
             .map(|t| t.as_str().to_string())
-            .filter(|t| !config.supported.iter().any(|s| s.eq_ignore_ascii_case(t)))
+            .filter(|t| !config.supports(t))
             .collect();
         if !unsupported.is_empty() {
             return Some((
@@ -87,6 +87,6 @@ pub(crate) fn options_headers(config: &EndpointConfig) -> Vec<(HeaderName, Strin
     vec![
         (HeaderName::Allow, config.allow_value()),
         (HeaderName::Accept, config.accept.join(", ")),
-        (HeaderName::Supported, config.supported.join(", ")),
+        (HeaderName::Supported, config.supported_value()),
     ]
 }

@@ -35,6 +35,28 @@ pub struct EndpointConfig {
     /// How long an outgoing call rings before it is cancelled, unless the call says
     /// otherwise.
     pub ring_timeout: Duration,
+    /// Session timers (RFC 4028): keep-alive re-INVITEs, so a call whose peer
+    /// vanished ends by itself. `None` turns them off.
+    pub session_timer: Option<SessionTimerConfig>,
+}
+
+/// The session timer we ask for and accept (RFC 4028).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionTimerConfig {
+    /// The session interval we ask for (Session-Expires), seconds.
+    pub interval: u32,
+    /// The shortest interval we accept (Min-SE), seconds; 90 at least.
+    pub min_se: u32,
+}
+
+impl Default for SessionTimerConfig {
+    /// 30 minutes asked, 90 s accepted (RFC 4028's defaults).
+    fn default() -> SessionTimerConfig {
+        SessionTimerConfig {
+            interval: 1800,
+            min_se: 90,
+        }
+    }
 }
 
 impl Default for EndpointConfig {
@@ -49,11 +71,28 @@ impl Default for EndpointConfig {
             udp_size_threshold: Some(UDP_SIZE_THRESHOLD),
             codecs: default_codecs(),
             ring_timeout: Duration::from_secs(180),
+            session_timer: Some(SessionTimerConfig::default()),
         }
     }
 }
 
 impl EndpointConfig {
+    /// Whether we support an option tag (the configured ones, and `timer` when
+    /// session timers are on).
+    pub fn supports(&self, tag: &str) -> bool {
+        (tag.eq_ignore_ascii_case("timer") && self.session_timer.is_some())
+            || self.supported.iter().any(|s| s.eq_ignore_ascii_case(tag))
+    }
+
+    /// The Supported header value.
+    pub fn supported_value(&self) -> String {
+        let mut v: Vec<&str> = self.supported.iter().map(String::as_str).collect();
+        if self.session_timer.is_some() && !v.iter().any(|s| s.eq_ignore_ascii_case("timer")) {
+            v.push("timer");
+        }
+        v.join(", ")
+    }
+
     /// The Allow header value: the methods the endpoint takes.
     pub fn allow_value(&self) -> String {
         let mut v: Vec<&str> = ["INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "UPDATE"].to_vec();

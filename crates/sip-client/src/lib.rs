@@ -49,7 +49,7 @@ mod timers;
 pub mod transaction;
 
 pub use call::{CallError, CallEvent, CallSpec, CallState, EndReason, InviteSession, Role};
-pub use config::EndpointConfig;
+pub use config::{EndpointConfig, SessionTimerConfig};
 pub use context::{AccountId, CallId, RequestId};
 pub use dialog::{Dialog, DialogState};
 #[cfg(feature = "tokio")]

@@ -1,7 +1,8 @@
 //! Two of our endpoints calling each other over the simulated network: a whole call
 //! with media agreed on both sides, busy, hold and unhold, glare resolved by the
-//! §14.1 back-off, BYEs that cross, INFO DTMF, and the whole call under 20% and 30%
-//! loss over a thousand seeds each.
+//! §14.1 back-off, BYEs that cross, INFO DTMF, session timers (refreshes, a peer
+//! that vanishes, 422), and the whole call under 20% and 30% loss over a thousand
+//! seeds each.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +10,7 @@ use bytes::Bytes;
 use sip_client::simnet::{CallPlan, Incomplete, NetConditions, SimNet, SimUa, whole_call};
 use sip_client::{
     AccountId, CallEvent, CallId, CallSpec, CallState, EndReason, Endpoint, EndpointConfig, Peer,
-    RegistrationConfig, TimerConfig,
+    RegistrationConfig, SessionTimerConfig, TimerConfig,
 };
 use sip_message::offer_answer::LocalMedia;
 use sip_message::sdp::Direction;
@@ -23,6 +24,10 @@ fn endpoint(seed: u64, addr: &str, user: &str, timers: TimerConfig) -> SimUa {
         timers,
         ..EndpointConfig::default()
     };
+    endpoint_with(seed, addr, user, config)
+}
+
+fn endpoint_with(seed: u64, addr: &str, user: &str, config: EndpointConfig) -> SimUa {
     let mut ep = Endpoint::new(
         config,
         sip_auth::CredentialsManager::new(),
@@ -294,4 +299,86 @@ fn lossy_calls_with_a_short_t1() {
     };
     let (ok, other) = loss_run(0.20, 300, timers);
     assert_eq!(ok, 300, "{other:?}");
+}
+
+/// Endpoints asking for a session interval of `interval` s and taking `min_se`.
+fn timed(seed: u64, addr: &str, user: &str, interval: u32, min_se: u32) -> SimUa {
+    let config = EndpointConfig {
+        session_timer: Some(SessionTimerConfig { interval, min_se }),
+        ..EndpointConfig::default()
+    };
+    endpoint_with(seed, addr, user, config)
+}
+
+/// How many offer/answer exchanges a call went through.
+fn exchanges(ua: &SimUa, c: CallId) -> usize {
+    ua.call_events()
+        .iter()
+        .filter(|(id, e)| *id == c && matches!(e, CallEvent::Media { .. }))
+        .count()
+}
+
+#[test]
+fn a_session_timer_refreshes_the_call_every_half_interval() {
+    let mut net = SimNet::new(3, NetConditions::perfect(), Instant::now());
+    let mut a = timed(1, A, "alice", 90, 90);
+    let mut b = timed(2, B, "bob", 90, 90);
+    let (ca, cb) = established(&mut net, &mut a, &mut b);
+    // The caller supports timers, so the callee makes it the refresher (§9): a
+    // re-INVITE every 45 s for ten minutes, and the call is still up.
+    run(&mut net, &mut a, &mut b, 600.0);
+    assert_eq!(
+        b.machine.call_state(cb).unwrap().state(),
+        CallState::Confirmed
+    );
+    assert_eq!(exchanges(&b, cb), 1 + 13, "600 s / 45 s refreshes");
+    assert_eq!(exchanges(&a, ca), 1 + 13);
+}
+
+#[test]
+fn a_vanished_peer_ends_the_call_by_itself() {
+    let start = Instant::now();
+    let mut net = SimNet::new(3, NetConditions::perfect(), start);
+    let mut a = timed(1, A, "alice", 90, 90);
+    let mut b = timed(2, B, "bob", 90, 90);
+    let (ca, cb) = established(&mut net, &mut a, &mut b);
+    // The caller's network goes: nothing reaches or leaves it any more.
+    let gone = NetConditions {
+        loss: 1.0,
+        ..NetConditions::perfect()
+    };
+    net.set_link(A.parse().unwrap(), gone);
+    let t0 = net.now();
+    run(&mut net, &mut a, &mut b, 200.0);
+    // The callee, not the refresher, hears no refresh: it ends the call with BYE
+    // (§10) before the 90 s interval runs out at the caller's end; its BYE is lost,
+    // so it ends after the BYE's transaction gives up.
+    assert_eq!(b.ended(cb), Some(EndReason::SessionExpired));
+    // The caller's refresh gets no answer: the dialog is gone (§12.2.1.2).
+    assert_eq!(a.ended(ca), Some(EndReason::DialogGone { status: 408 }));
+    assert!(net.now() - t0 <= Duration::from_secs(200));
+    assert_eq!((a.machine.call_count(), b.machine.call_count()), (0, 0));
+}
+
+#[test]
+fn an_interval_below_the_peers_minimum_gets_422_and_is_raised() {
+    let mut net = SimNet::new(3, NetConditions::perfect(), Instant::now());
+    let mut a = timed(1, A, "alice", 90, 90);
+    let mut b = timed(2, B, "bob", 1800, 300);
+    let (ca, cb) = established(&mut net, &mut a, &mut b);
+    // The first INVITE asked for 90 s and got 422 Min-SE: 300; the second asked 300.
+    let asked: Vec<u32> = b
+        .call_events()
+        .iter()
+        .filter_map(|(id, e)| match e {
+            CallEvent::Incoming { request, .. } if *id == cb => request
+                .header(sip_message::HeaderName::SessionExpires)
+                .and_then(|v| v.split(';').next()?.trim().parse().ok()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asked, [300]);
+    // Refreshes every 150 s: in 400 s, two of them.
+    run(&mut net, &mut a, &mut b, 400.0);
+    assert_eq!(exchanges(&a, ca), 1 + 2);
 }

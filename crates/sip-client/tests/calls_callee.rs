@@ -28,11 +28,15 @@ struct Rig {
 
 impl Rig {
     fn new(mode: TransportMode, timers: TimerConfig) -> Rig {
-        let t0 = Instant::now();
         let config = EndpointConfig {
             timers,
             ..EndpointConfig::default()
         };
+        Rig::configured(mode, config)
+    }
+
+    fn configured(mode: TransportMode, config: EndpointConfig) -> Rig {
+        let t0 = Instant::now();
         let (ua, _) = ua_with(1, mode, 3600, config);
         Rig {
             net: SimNet::new(1, NetConditions::perfect(), t0),
@@ -692,4 +696,64 @@ fn a_transport_error_on_our_answer_ends_the_call() {
     }
     assert_eq!(rig.ua.ended(c), Some(EndReason::Transport));
     assert_eq!(rig.ua.machine.call_count(), 0);
+}
+
+#[test]
+fn we_refresh_the_session_when_the_caller_has_no_timer() {
+    // §9: an INVITE without Session-Expires from a UA without timer support: our
+    // 2xx sets a session timer with us as the refresher.
+    let config = EndpointConfig {
+        session_timer: Some(sip_client::SessionTimerConfig {
+            interval: 90,
+            min_se: 90,
+        }),
+        ..EndpointConfig::default()
+    };
+    let mut rig = Rig::configured(TransportMode::Udp, config);
+    rig.peer.sdp = true;
+    let c = established(&mut rig);
+    let ok = rig
+        .responses()
+        .into_iter()
+        .find(|(_, r)| r.status() == StatusCode::OK)
+        .unwrap()
+        .1;
+    assert_eq!(
+        ok.header(HeaderName::SessionExpires),
+        Some("90;refresher=uas")
+    );
+    assert_eq!(ok.header(HeaderName::Require), None);
+    rig.run(100.0);
+    let refreshes = rig.peer.requests("INVITE");
+    let at: Vec<f64> = refreshes
+        .iter()
+        .map(|(t, _)| ((*t - rig.t0).as_secs_f64()).round())
+        .collect();
+    assert_eq!(at, [45.0, 90.0], "every half interval");
+    let se = refreshes[0].1.header(HeaderName::SessionExpires).unwrap();
+    assert_eq!(se, "90;refresher=uac");
+    assert_eq!(refreshes[0].1.header(HeaderName::MinSe), Some("90"));
+    assert_eq!(
+        rig.ua.machine.call_state(c).unwrap().state(),
+        CallState::Confirmed
+    );
+}
+
+#[test]
+fn a_session_interval_below_our_minimum_gets_422() {
+    let mut rig = Rig::udp();
+    let sdp = offer_sdp(Direction::SendRecv);
+    rig.send(request(
+        "INVITE",
+        5,
+        "z9hG4bKinv1",
+        None,
+        "Session-Expires: 60\r\nSupported: timer\r\n",
+        Some(("application/sdp", &sdp)),
+    ));
+    rig.run(0.1);
+    assert_eq!(rig.statuses("INVITE"), [422]);
+    let r = rig.responses();
+    assert_eq!(r[0].1.header(HeaderName::MinSe), Some("90"));
+    assert!(rig.ua.incoming_calls().is_empty());
 }

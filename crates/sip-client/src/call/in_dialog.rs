@@ -182,7 +182,11 @@ impl InviteSession {
             return Err(self.wrong_state("re-offer in"));
         };
         let offer = self.media.make_offer();
-        match self.send_in_dialog(&tag, method, Body::sdp(offer), Purpose::Offer, ctx, now) {
+        let body = Body {
+            headers: self.timer_request_headers(ctx),
+            ..Body::sdp(offer)
+        };
+        match self.send_in_dialog(&tag, method, body, Purpose::Offer, ctx, now) {
             Ok(tx) => {
                 self.offer_tx = Some(tx);
                 Ok(())
@@ -354,6 +358,7 @@ impl InviteSession {
                 if let Some(d) = self.dialog_mut(tag) {
                     d.on_refresh_response(&response);
                 }
+                self.timer_from_response(&response, now);
                 let sdp = is_sdp(response.content_type(), response.body());
                 let media = if self.media.offer_pending() {
                     Some(if sdp {
@@ -383,6 +388,11 @@ impl InviteSession {
                     }
                     None => {}
                 }
+            }
+            422 if self.timer_too_small(&response) => {
+                // §7.4: ask again with an interval the peer takes.
+                self.media.offer_refused();
+                self.glare_retry = Some((now, method.clone()));
             }
             491 => {
                 // §14.1: glare. Try again after the back-off.

@@ -192,6 +192,18 @@ impl InviteSession {
         self.offer_tx.is_some() || self.media.offer_pending()
     }
 
+    /// A 422 with our Min-SE when the request's session interval is too short.
+    fn interval_too_small(&self, reply: &mut Answerer<'_, '_, '_>) -> bool {
+        match Self::timer_check(reply.request, reply.ctx) {
+            Ok(()) => false,
+            Err(min_se) => {
+                let extra = [(HeaderName::MinSe, min_se.to_string())];
+                reply.send(StatusCode::SESSION_INTERVAL_TOO_SMALL, &extra, None);
+                true
+            }
+        }
+    }
+
     /// A re-INVITE: its offer answered (or our offer in the 2xx, answered in the
     /// ACK); the 2xx retransmitted until the ACK.
     fn on_reinvite(&mut self, reply: &mut Answerer<'_, '_, '_>, peer: Peer) {
@@ -206,6 +218,9 @@ impl InviteSession {
             reply.send(StatusCode::SERVER_INTERNAL_ERROR, &retry, None);
             return;
         }
+        if self.interval_too_small(reply) {
+            return;
+        }
         let (body, offered, completed) = match self.their_offer(reply.request) {
             TheirOffer::Refused => {
                 reply.status(StatusCode::NOT_ACCEPTABLE_HERE);
@@ -214,13 +229,18 @@ impl InviteSession {
             TheirOffer::Answered(answer, done) => (answer, false, Some(done)),
             TheirOffer::None => (self.media.make_offer(), true, None),
         };
-        let extra = [
+        let timer = Self::timer_answer(reply.request, reply.ctx);
+        let mut extra = vec![
             (HeaderName::Contact, format!("<{}>", self.me.contact)),
             (HeaderName::Allow, reply.ctx.config.allow_value()),
         ];
+        extra.extend(timer.iter().flat_map(|t| t.headers.iter().cloned()));
         let Some(bytes) = reply.send(StatusCode::OK, &extra, Some(&body)) else {
             return;
         };
+        if let Some(t) = &timer {
+            self.timer_answered(t, reply.now);
+        }
         let peer = reply.ctx.tx.server_peer(reply.tx).cloned().unwrap_or(peer);
         self.retransmit = Some(Retransmit2xx::new(
             bytes,
@@ -242,16 +262,26 @@ impl InviteSession {
             reply.status(StatusCode::REQUEST_PENDING);
             return;
         }
-        let contact = [(HeaderName::Contact, format!("<{}>", self.me.contact))];
-        match self.their_offer(reply.request) {
-            TheirOffer::Refused => reply.status(StatusCode::NOT_ACCEPTABLE_HERE),
-            TheirOffer::None => {
-                reply.send(StatusCode::OK, &contact, None);
+        if self.interval_too_small(reply) {
+            return;
+        }
+        let timer = Self::timer_answer(reply.request, reply.ctx);
+        let mut extra = vec![(HeaderName::Contact, format!("<{}>", self.me.contact))];
+        extra.extend(timer.iter().flat_map(|t| t.headers.iter().cloned()));
+        let sent = match self.their_offer(reply.request) {
+            TheirOffer::Refused => {
+                reply.status(StatusCode::NOT_ACCEPTABLE_HERE);
+                return;
             }
+            TheirOffer::None => reply.send(StatusCode::OK, &extra, None).is_some(),
             TheirOffer::Answered(answer, done) => {
-                reply.send(StatusCode::OK, &contact, Some(&answer));
+                let sent = reply.send(StatusCode::OK, &extra, Some(&answer)).is_some();
                 self.media_event(done);
+                sent
             }
+        };
+        if sent && let Some(t) = &timer {
+            self.timer_answered(t, reply.now);
         }
     }
 }

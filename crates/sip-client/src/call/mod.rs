@@ -13,6 +13,7 @@ mod in_dialog;
 mod incoming;
 mod media;
 mod retransmit;
+mod session_timer;
 mod uac;
 mod uas;
 
@@ -33,6 +34,7 @@ use crate::transaction::{TxError, TxId};
 use in_dialog::OurRequest;
 use media::MediaState;
 use retransmit::{Retransmit2xx, SentAck};
+use session_timer::SessionTimer;
 use uac::UacInvite;
 pub(crate) use uas::Refused;
 use uas::UasInvite;
@@ -111,6 +113,8 @@ pub enum EndReason {
     Auth(AuthError),
     /// The offer and answer had no codec in common (488 sent, or BYE after the ACK).
     NotAcceptable(OfferAnswerError),
+    /// The peer did not refresh the session in time (RFC 4028): it is gone; BYE sent.
+    SessionExpired,
 }
 
 /// What a call reports.
@@ -311,6 +315,10 @@ pub struct InviteSession {
     bye_wanted: bool,
     /// The reason to report when the BYE we sent is answered.
     ending: Option<EndReason>,
+    /// The session timer (RFC 4028), once a 2xx set one up.
+    session_timer: Option<SessionTimer>,
+    /// The lowest session interval the peer accepts (a 422's Min-SE), seconds.
+    se_floor: u32,
     events: VecDeque<CallEvent>,
 }
 
@@ -422,6 +430,7 @@ impl InviteSession {
             self.uac.as_ref().and_then(UacInvite::deadline),
             self.uas.as_ref().and_then(UasInvite::deadline),
             self.glare_retry.as_ref().map(|(t, _)| *t),
+            self.session_timer.as_ref().map(SessionTimer::deadline),
         ]
         .into_iter()
         .flatten()
@@ -433,6 +442,7 @@ impl InviteSession {
         self.retransmit_timeout(ctx, now);
         self.uac_timeout(ctx, now);
         self.uas_timeout(ctx, now);
+        self.session_timer_timeout(ctx, now);
         if let Some((at, method)) = self.glare_retry.clone()
             && at <= now
         {
@@ -479,6 +489,8 @@ impl InviteSession {
             glare_retry: None,
             bye_wanted: false,
             ending: None,
+            session_timer: None,
+            se_floor: 0,
             events: VecDeque::new(),
         }
     }
@@ -499,6 +511,7 @@ impl InviteSession {
         self.state = CallState::Terminated;
         self.retransmit = None;
         self.glare_retry = None;
+        self.session_timer = None;
         if let Some(u) = self.uas.take() {
             ctx.release(u.tx);
         }

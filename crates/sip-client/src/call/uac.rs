@@ -139,14 +139,17 @@ impl InviteSession {
             .header(HeaderName::CSeq, format_args!("{} INVITE", uac.cseq))
             .header(HeaderName::Contact, format_args!("<{}>", self.me.contact))
             .header(HeaderName::Allow, ctx.config.allow_value());
-        if !ctx.config.supported.is_empty() {
-            b = b.header(HeaderName::Supported, ctx.config.supported.join(", "));
+        let supported = ctx.config.supported_value();
+        if !supported.is_empty() {
+            b = b.header(HeaderName::Supported, supported);
         }
+        let mut headers = uac.headers.clone();
+        headers.extend(self.timer_request_headers(ctx));
         let request = finish_request(
             b,
             Extras {
                 user_agent: ctx.config.user_agent.as_deref(),
-                headers: &uac.headers,
+                headers: &headers,
                 authorization: &uac.authorization,
                 content_type: Some("application/sdp"),
                 body: &uac.body,
@@ -306,6 +309,7 @@ impl InviteSession {
             let _ = self.send_bye(cancel_reason, ctx, now);
             return;
         }
+        self.timer_from_response(&response, now);
         self.events.push_back(CallEvent::Answered { response });
         match media {
             Some(Ok(done)) => self.media_event(done),
@@ -369,6 +373,12 @@ impl InviteSession {
         if uac.finished {
             return;
         }
+        if status == 422 && self.state != CallState::Cancelling && self.timer_too_small(&response) {
+            // §7.4: the interval was below the peer's Min-SE: ask again above it.
+            if self.resend_invite(ctx, now).is_ok() {
+                return;
+            }
+        }
         if (status == 401 || status == 407) && self.state != CallState::Cancelling {
             match self.retry_with_credentials(&response, ctx, now) {
                 Ok(()) => return,
@@ -413,13 +423,22 @@ impl InviteSession {
             ..RequestTarget::new("INVITE", &uac.uri, &me.server, &me.auth_user)
         };
         uac.authorization = ctx.answer_challenge(&mut uac.auth, response, &target)?;
+        self.resend_invite(ctx, now)
+            .map_err(|_| AuthError::Unwritable("INVITE"))
+    }
+
+    /// Sends the INVITE again after a 401/407 or a 422: CSeq + 1, a new branch, no
+    /// early dialog left from the refused one.
+    fn resend_invite(&mut self, ctx: &mut Ctx<'_>, now: Instant) -> Result<(), CallError> {
+        let Some(uac) = self.uac.as_mut() else {
+            return Err(self.wrong_state("invite"));
+        };
         uac.cseq += 1;
         uac.provisional = false;
         let old = uac.tx;
         self.dialogs.clear();
         self.state = CallState::Calling;
-        self.send_invite(ctx, now)
-            .map_err(|_| AuthError::Unwritable("INVITE"))?;
+        self.send_invite(ctx, now)?;
         ctx.release(old);
         Ok(())
     }

@@ -46,6 +46,8 @@ impl UasInvite {
 pub(crate) enum Refused {
     /// The offer is not SDP we can read (400) or has no codec we take (488).
     Media(OfferAnswerError),
+    /// The session interval asked for is below our minimum (422 with this Min-SE).
+    SessionInterval(u32),
 }
 
 impl InviteSession {
@@ -67,6 +69,18 @@ impl InviteSession {
         };
         let mut media = MediaState::new(local, ctx.rng.next_u64() >> 20);
         let local_tag = ids::tag(ctx.rng);
+        if let Err(min_se) = Self::timer_check(&request, ctx) {
+            // §8.1: the interval asked for is below our minimum.
+            let b = MessageBuilder::response_to(
+                &request,
+                StatusCode::SESSION_INTERVAL_TOO_SMALL,
+                Some(&local_tag),
+            )
+            .header(HeaderName::MinSe, min_se);
+            let code = StatusCode::SESSION_INTERVAL_TOO_SMALL.as_u16();
+            let _ = ctx.tx.respond_status(tx, code, b.finish().freeze(), _now);
+            return Err(Refused::SessionInterval(min_se));
+        }
         if is_sdp(request.content_type(), request.body())
             && let Err(e) = media.take_offer(request.body())
         {
@@ -108,6 +122,7 @@ impl InviteSession {
         request: &Request,
         status: StatusCode,
         body: Option<&Bytes>,
+        extra: &[(HeaderName, String)],
         ctx: &Ctx<'_>,
     ) -> Bytes {
         let tag = request
@@ -127,10 +142,14 @@ impl InviteSession {
             }
             b = b.header(HeaderName::Contact, format_args!("<{}>", self.me.contact));
         }
+        for (n, v) in extra {
+            b = b.header(*n, v);
+        }
         if (200..300).contains(&code) {
             b = b.header(HeaderName::Allow, ctx.config.allow_value());
-            if !ctx.config.supported.is_empty() {
-                b = b.header(HeaderName::Supported, ctx.config.supported.join(", "));
+            let supported = ctx.config.supported_value();
+            if !supported.is_empty() {
+                b = b.header(HeaderName::Supported, supported);
             }
         }
         match body {
@@ -200,7 +219,7 @@ impl InviteSession {
         let Some(uas) = self.uas.as_ref() else {
             return Err(self.wrong_state("ring"));
         };
-        let bytes = self.uas_response(&uas.request, status, body.as_ref(), ctx);
+        let bytes = self.uas_response(&uas.request, status, body.as_ref(), &[], ctx);
         let tx = uas.tx;
         ctx.tx
             .respond_status(tx, code, bytes.clone(), now)
@@ -244,7 +263,9 @@ impl InviteSession {
         let Some(uas) = self.uas.as_ref() else {
             return Err(self.wrong_state("answer"));
         };
-        let bytes = self.uas_response(&uas.request, StatusCode::OK, Some(&body), ctx);
+        let timer = Self::timer_answer(&uas.request, ctx);
+        let extra = timer.as_ref().map(|t| t.headers.as_slice()).unwrap_or(&[]);
+        let bytes = self.uas_response(&uas.request, StatusCode::OK, Some(&body), extra, ctx);
         let (tx, cseq) = (uas.tx, uas.request.cseq_seq());
         let peer = ctx
             .tx
@@ -272,6 +293,9 @@ impl InviteSession {
             now,
         ));
         self.state = CallState::Answered;
+        if let Some(t) = &timer {
+            self.timer_answered(t, now);
+        }
         if let Some(done) = completed {
             self.media_event(done);
         }
@@ -302,7 +326,7 @@ impl InviteSession {
         let Some(uas) = self.uas.as_ref() else {
             return;
         };
-        let bytes = self.uas_response(&uas.request, status, None, ctx);
+        let bytes = self.uas_response(&uas.request, status, None, &[], ctx);
         let _ = ctx.tx.respond_status(uas.tx, status.as_u16(), bytes, now);
         self.dialogs.retain(|d| d.state == DialogState::Confirmed);
     }

@@ -242,6 +242,10 @@ impl Endpoint {
                 tracing::debug!(error = %e, "INVITE refused for its offer");
                 self.pump(now);
             }
+            Err(crate::call::Refused::SessionInterval(min_se)) => {
+                tracing::debug!(min_se, "INVITE refused for its session interval");
+                self.pump(now);
+            }
         }
     }
 
