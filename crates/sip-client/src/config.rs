@@ -23,7 +23,8 @@ pub struct EndpointConfig {
     /// CANCEL, BYE, UPDATE and OPTIONS are handled by the endpoint and its calls;
     /// other methods get 405 (known) or 501 (unknown).
     pub methods: Vec<Method>,
-    /// The option tags we support (Supported; Require is checked against it).
+    /// The option tags we support (Supported; Require is checked against it):
+    /// `100rel` (RFC 3262) by default; `timer` is added when session timers are on.
     pub supported: Vec<String>,
     /// The bodies we accept (Accept).
     pub accept: Vec<String>,
@@ -66,7 +67,7 @@ impl Default for EndpointConfig {
             auth_policy: AuthPolicy::default(),
             user_agent: Some(concat!("rust-sip/", env!("CARGO_PKG_VERSION")).to_string()),
             methods: vec![Method::Message, Method::Info, Method::Notify],
-            supported: Vec::new(),
+            supported: vec!["100rel".to_string()],
             accept: vec!["application/sdp".to_string()],
             udp_size_threshold: Some(UDP_SIZE_THRESHOLD),
             codecs: default_codecs(),

@@ -382,3 +382,48 @@ fn an_interval_below_the_peers_minimum_gets_422_and_is_raised() {
     run(&mut net, &mut a, &mut b, 400.0);
     assert_eq!(exchanges(&a, ca), 1 + 2);
 }
+
+#[test]
+fn early_media_goes_reliably_and_the_answer_waits_for_its_prack() {
+    let (mut net, mut a, mut b) = perfect();
+    let ca = place(&net, &mut a);
+    run(&mut net, &mut a, &mut b, 0.5);
+    let cb = b.incoming_calls()[0];
+    // The callee sends 183 with its answer and at once the 200: the caller's INVITE
+    // supports 100rel, so the 183 goes reliably and the 200 waits for its PRACK.
+    let now = net.now();
+    b.machine
+        .ring(
+            cb,
+            StatusCode::SESSION_PROGRESS,
+            Some(media_at(B, 50000)),
+            now,
+        )
+        .unwrap();
+    b.machine.answer(cb, Some(media_at(B, 50000)), now).unwrap();
+    assert_eq!(
+        b.machine.call_state(cb).unwrap().state(),
+        CallState::Incoming,
+        "the 200 waits for the PRACK"
+    );
+    run(&mut net, &mut a, &mut b, 1.0);
+    let ev: Vec<&str> = a
+        .call_events()
+        .iter()
+        .filter(|(c, _)| *c == ca)
+        .filter(|(_, e)| !matches!(e, CallEvent::Progress { response } if response.status() == StatusCode::TRYING))
+        .map(|(_, e)| match e {
+            CallEvent::Progress { .. } => "progress",
+            CallEvent::Media { .. } => "media",
+            CallEvent::Answered { .. } => "answered",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(ev, ["progress", "media", "answered"]);
+    assert_eq!(
+        b.machine.call_state(cb).unwrap().state(),
+        CallState::Confirmed
+    );
+    let na = a.machine.call_state(ca).unwrap().negotiated().unwrap();
+    assert_eq!(na.remote, Some("192.0.2.32:50000".parse().unwrap()));
+}

@@ -757,3 +757,78 @@ fn a_session_interval_below_our_minimum_gets_422() {
     assert_eq!(r[0].1.header(HeaderName::MinSe), Some("90"));
     assert!(rig.ua.incoming_calls().is_empty());
 }
+
+#[test]
+fn a_reliable_180_is_retransmitted_until_its_prack() {
+    let mut rig = Rig::udp();
+    let sdp = offer_sdp(Direction::SendRecv);
+    rig.send(request(
+        "INVITE",
+        5,
+        "z9hG4bKinv1",
+        None,
+        "Require: 100rel\r\n",
+        Some(("application/sdp", &sdp)),
+    ));
+    rig.run(0.05);
+    let c = rig.call();
+    let now = rig.now();
+    rig.ua
+        .machine
+        .ring(c, StatusCode::RINGING, None, now)
+        .unwrap();
+    // A second reliable one must wait for the first's PRACK.
+    assert_eq!(
+        rig.ua.machine.ring(c, StatusCode::RINGING, None, now),
+        Err(CallError::ReliablePending)
+    );
+    rig.run(2.0);
+    let ringing: Vec<(f64, Response)> = rig
+        .responses()
+        .into_iter()
+        .filter(|(_, r)| r.status() == StatusCode::RINGING)
+        .collect();
+    let times: Vec<f64> = ringing.iter().map(|(t, _)| *t).collect();
+    assert_eq!(times, [0.06, 0.56, 1.56], "T1 doubling");
+    let r = &ringing[0].1;
+    assert_eq!(r.header(HeaderName::Require), Some("100rel"));
+    let rseq: u32 = r.header(HeaderName::RSeq).unwrap().parse().unwrap();
+    let tag = rig.our_tag();
+    // A PRACK naming another RSeq does not count.
+    let wrong = format!("RAck: {} 5 INVITE\r\n", rseq + 1);
+    rig.send(request("PRACK", 6, "z9hG4bKp0", Some(&tag), &wrong, None));
+    let rack = format!("RAck: {rseq} 5 INVITE\r\n");
+    rig.send(request("PRACK", 7, "z9hG4bKp1", Some(&tag), &rack, None));
+    rig.run(10.0);
+    assert_eq!(rig.statuses("PRACK"), [481, 200]);
+    let after = rig
+        .responses()
+        .iter()
+        .filter(|(_, r)| r.status() == StatusCode::RINGING)
+        .count();
+    assert_eq!(after, 3, "the PRACK stopped the retransmissions");
+}
+
+#[test]
+fn no_prack_refuses_the_invite_after_64_t1() {
+    let mut rig = Rig::udp();
+    let sdp = offer_sdp(Direction::SendRecv);
+    rig.send(request(
+        "INVITE",
+        5,
+        "z9hG4bKinv1",
+        None,
+        "Require: 100rel\r\n",
+        Some(("application/sdp", &sdp)),
+    ));
+    rig.run(0.05);
+    let c = rig.call();
+    let now = rig.now();
+    rig.ua
+        .machine
+        .ring(c, StatusCode::RINGING, None, now)
+        .unwrap();
+    rig.run(40.0);
+    assert_eq!(rig.statuses("INVITE").last(), Some(&500));
+    assert_eq!(rig.ua.ended(c), Some(EndReason::NoPrack));
+}

@@ -613,3 +613,49 @@ fn a_challenge_inside_the_dialog_is_answered() {
         .collect();
     assert_eq!(codes, [200]);
 }
+
+#[test]
+fn reliable_provisional_responses_are_pracked_once_in_order() {
+    let mut rig = Rig::with(silent_invite());
+    let c = rig.call(spec());
+    rig.run(0.1);
+    let invite = rig.last("INVITE");
+    assert!(
+        invite
+            .header(HeaderName::Supported)
+            .unwrap()
+            .contains("100rel")
+    );
+    let reliable = |rig: &mut Rig, rseq: u32| {
+        let invite = rig.last("INVITE");
+        let b = MessageBuilder::response_to(&invite, StatusCode::RINGING, Some("t1"))
+            .header(HeaderName::Contact, "<sip:bob@192.0.2.10>")
+            .header(HeaderName::Require, "100rel")
+            .header(HeaderName::RSeq, rseq);
+        let to = sip_client::Peer::udp(CLIENT.parse().unwrap());
+        rig.peer.send_raw(to, b.finish().freeze());
+    };
+    reliable(&mut rig, 7);
+    reliable(&mut rig, 7);
+    // Out of order: 9 before 8 is left for its retransmission.
+    reliable(&mut rig, 9);
+    reliable(&mut rig, 8);
+    rig.run(0.5);
+    let racks: Vec<String> = rig
+        .peer
+        .requests("PRACK")
+        .iter()
+        .map(|(_, r)| r.header(HeaderName::RAck).unwrap().to_string())
+        .collect();
+    let n = invite.cseq_seq();
+    assert_eq!(racks, [format!("7 {n} INVITE"), format!("8 {n} INVITE")]);
+    let pr = &rig.peer.requests("PRACK")[0].1;
+    assert_eq!(pr.to_tag(), Some("t1"));
+    assert_eq!(pr.cseq_seq(), n + 1);
+    let progress = rig
+        .events(c)
+        .iter()
+        .filter(|e| matches!(e, CallEvent::Progress { .. }))
+        .count();
+    assert_eq!(progress, 2, "7 and 8, each once");
+}

@@ -31,6 +31,8 @@ pub(crate) enum Purpose {
     Offer,
     /// Anything else the application sends (INFO, MESSAGE...).
     Plain,
+    /// The PRACK of a reliable provisional response (RFC 3262).
+    Prack,
 }
 
 /// A body with its Content-Type, and extra header lines.
@@ -42,7 +44,7 @@ pub(crate) struct Body {
 }
 
 impl Body {
-    pub(crate) fn none() -> Body {
+    pub(super) fn none() -> Body {
         Body::default()
     }
 
@@ -305,6 +307,7 @@ impl InviteSession {
                 self.end(reason, ctx);
             }
             Purpose::EndFork => self.dialogs.retain(|d| d.remote_tag != tag),
+            Purpose::Prack => {}
             Purpose::Offer => self.on_offer_response(tx, &tag, cseq, &method, response, ctx, now),
             Purpose::Plain => {
                 if status == 481 || status == 408 {
@@ -495,6 +498,7 @@ impl InviteSession {
                 self.end(r, ctx);
             }
             Purpose::EndFork => self.dialogs.retain(|d| d.remote_tag != req.remote_tag),
+            Purpose::Prack => {}
             Purpose::Offer | Purpose::Plain => self.end(reason, ctx),
         }
     }

@@ -163,8 +163,13 @@ impl InviteSession {
                 ];
                 reply.send(StatusCode::OK, &extra, None);
             }
-            // We never send reliable provisional responses.
-            Method::Prack => reply.status(StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST),
+            Method::Prack => {
+                if self.on_prack(&request, reply.ctx, now) {
+                    reply.status(StatusCode::OK);
+                } else {
+                    reply.status(StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST);
+                }
+            }
             _ => {
                 reply.status(StatusCode::OK);
                 self.events.push_back(CallEvent::Request { request });

@@ -12,6 +12,7 @@
 mod in_dialog;
 mod incoming;
 mod media;
+mod reliable;
 mod retransmit;
 mod session_timer;
 mod uac;
@@ -33,6 +34,7 @@ use crate::transaction::{TxError, TxId};
 
 use in_dialog::OurRequest;
 use media::MediaState;
+use reliable::Reliable1xx;
 use retransmit::{Retransmit2xx, SentAck};
 use session_timer::SessionTimer;
 use uac::UacInvite;
@@ -115,6 +117,9 @@ pub enum EndReason {
     NotAcceptable(OfferAnswerError),
     /// The peer did not refresh the session in time (RFC 4028): it is gone; BYE sent.
     SessionExpired,
+    /// Our reliable provisional response got no PRACK within 64·T1 (RFC 3262): the
+    /// INVITE was refused with 500.
+    NoPrack,
 }
 
 /// What a call reports.
@@ -205,6 +210,10 @@ pub enum CallError {
     /// (RFC 3261 §14.1: one at a time).
     #[error("an offer of ours is still waiting for its answer")]
     OfferPending,
+    /// A reliable provisional response still waits for its PRACK (RFC 3262 §3: one
+    /// at a time).
+    #[error("a reliable provisional response still waits for its PRACK")]
+    ReliablePending,
     /// A status code that this command cannot send.
     #[error("status {0} cannot be sent here")]
     BadStatus(u16),
@@ -319,6 +328,15 @@ pub struct InviteSession {
     session_timer: Option<SessionTimer>,
     /// The lowest session interval the peer accepts (a 422's Min-SE), seconds.
     se_floor: u32,
+    /// Our reliable provisional response waiting for its PRACK.
+    reliable: Option<Reliable1xx>,
+    /// The RSeq of our last reliable provisional response.
+    next_rseq: u32,
+    /// An answer the application gave while a reliable response with SDP waited for
+    /// its PRACK: sent when the PRACK comes.
+    answer_after_prack: Option<Option<LocalMedia>>,
+    /// The last RSeq we PRACKed, per fork (To tag).
+    rseqs: HashMap<String, u32>,
     events: VecDeque<CallEvent>,
 }
 
@@ -431,6 +449,7 @@ impl InviteSession {
             self.uas.as_ref().and_then(UasInvite::deadline),
             self.glare_retry.as_ref().map(|(t, _)| *t),
             self.session_timer.as_ref().map(SessionTimer::deadline),
+            self.reliable.as_ref().map(Reliable1xx::deadline),
         ]
         .into_iter()
         .flatten()
@@ -443,6 +462,7 @@ impl InviteSession {
         self.uac_timeout(ctx, now);
         self.uas_timeout(ctx, now);
         self.session_timer_timeout(ctx, now);
+        self.reliable_timeout(ctx, now);
         if let Some((at, method)) = self.glare_retry.clone()
             && at <= now
         {
@@ -491,6 +511,10 @@ impl InviteSession {
             ending: None,
             session_timer: None,
             se_floor: 0,
+            reliable: None,
+            next_rseq: 0,
+            answer_after_prack: None,
+            rseqs: HashMap::new(),
             events: VecDeque::new(),
         }
     }
@@ -512,6 +536,7 @@ impl InviteSession {
         self.retransmit = None;
         self.glare_retry = None;
         self.session_timer = None;
+        self.reliable = None;
         if let Some(u) = self.uas.take() {
             ctx.release(u.tx);
         }

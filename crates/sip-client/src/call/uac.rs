@@ -201,14 +201,21 @@ impl InviteSession {
             && let Some(tag) = response.to_tag()
         {
             self.early_dialog(tag, &response, ctx);
-            if is_sdp(response.content_type(), response.body()) && self.media.offer_pending() {
-                // Early media: the SDP of a provisional answers our offer.
-                if let Ok(done) = self.media.take_answer(response.body()) {
-                    self.media_event(done);
-                }
+            if !self.prack_reliable(&response, ctx, now) {
+                // A reliable response already PRACKed (or out of order).
+                return;
             }
         }
+        // Early media: the SDP of a provisional response answers our offer.
+        let early = (status > 100
+            && is_sdp(response.content_type(), response.body())
+            && self.media.offer_pending())
+        .then(|| self.media.take_answer(response.body()).ok())
+        .flatten();
         self.events.push_back(CallEvent::Progress { response });
+        if let Some(done) = early {
+            self.media_event(done);
+        }
         if cancel_now {
             self.send_cancel(ctx, now);
         }

@@ -39,6 +39,11 @@ impl UasInvite {
     pub(crate) fn deadline(&self) -> Option<Instant> {
         self.refresh_at
     }
+
+    /// The CSeq number of the INVITE (a PRACK's RAck names it).
+    pub(crate) fn invite_cseq(&self) -> u32 {
+        self.request.cseq_seq()
+    }
 }
 
 /// Why an incoming INVITE was answered at once instead of ringing.
@@ -100,6 +105,8 @@ impl InviteSession {
         ctx.adopt(tx);
         let call_id = request.call_id().to_string();
         let mut s = InviteSession::new(id, Role::Callee, me, call_id, local_tag, media);
+        // RFC 3262 §3: the first RSeq is random, below 2^31.
+        s.next_rseq = (ctx.rng.next_u64() % (1 << 30)) as u32;
         s.events.push_back(CallEvent::Incoming {
             request: request.clone(),
             peer: peer.clone(),
@@ -216,16 +223,27 @@ impl InviteSession {
             body = Some(answer);
             self.media_event(done);
         }
-        let Some(uas) = self.uas.as_ref() else {
+        let Some(invite) = self.uas.as_ref().map(|u| u.request.clone()) else {
             return Err(self.wrong_state("ring"));
         };
-        let bytes = self.uas_response(&uas.request, status, body.as_ref(), &[], ctx);
-        let tx = uas.tx;
+        let reliable = Self::reliable_wanted(&invite, body.is_some(), ctx);
+        if reliable && self.reliable_pending() {
+            return Err(CallError::ReliablePending);
+        }
+        let extra = if reliable {
+            self.reliable_headers()
+        } else {
+            Vec::new()
+        };
+        let bytes = self.uas_response(&invite, status, body.as_ref(), &extra, ctx);
+        let tx = self.uas.as_ref().map(|u| u.tx).ok_or(CallError::NoCall)?;
         ctx.tx
             .respond_status(tx, code, bytes.clone(), now)
             .map_err(CallError::Transaction)?;
         self.ensure_uas_dialog(false);
-        if let Some(uas) = self.uas.as_mut() {
+        if reliable {
+            self.reliable_sent(code, bytes, body.is_some(), ctx, now);
+        } else if let Some(uas) = self.uas.as_mut() {
             uas.last_provisional = Some((code, bytes));
             uas.refresh_at = Some(now + PROVISIONAL_REFRESH);
         }
@@ -243,6 +261,10 @@ impl InviteSession {
     ) -> Result<(), CallError> {
         if self.state != CallState::Incoming {
             return Err(self.wrong_state("answer"));
+        }
+        if self.answer_waits_for_prack(&media) {
+            // §3: a 2xx does not overtake a reliable response with our answer.
+            return Ok(());
         }
         if let Some(m) = media {
             self.media.set_local(m);
@@ -322,7 +344,7 @@ impl InviteSession {
     }
 
     /// Answers the pending INVITE finally with `status` (a refusal, or 487).
-    fn finish_invite(&mut self, status: StatusCode, ctx: &mut Ctx<'_>, now: Instant) {
+    pub(super) fn finish_invite(&mut self, status: StatusCode, ctx: &mut Ctx<'_>, now: Instant) {
         let Some(uas) = self.uas.as_ref() else {
             return;
         };
