@@ -66,7 +66,7 @@ impl Default for EndpointConfig {
             timers: TimerConfig::default(),
             auth_policy: AuthPolicy::default(),
             user_agent: Some(concat!("rust-sip/", env!("CARGO_PKG_VERSION")).to_string()),
-            methods: vec![Method::Message, Method::Info, Method::Notify],
+            methods: vec![Method::Message, Method::Info, Method::Notify, Method::Refer],
             supported: vec!["100rel".to_string()],
             accept: vec!["application/sdp".to_string()],
             udp_size_threshold: Some(UDP_SIZE_THRESHOLD),

@@ -39,6 +39,7 @@ pub mod driver;
 pub mod endpoint;
 mod ids;
 pub mod machine;
+pub mod mwi;
 mod peer;
 pub mod registration;
 mod request_build;
@@ -60,6 +61,7 @@ pub use driver::{
 pub use endpoint::{Endpoint, Event};
 pub use ids::instance_id;
 pub use machine::{Input, Machine, Output, Transmit};
+pub use mwi::{MessageCounts, MessageSummary};
 pub use peer::{Peer, uri_in};
 pub use registration::{
     Registration, RegistrationConfig, RegistrationError, RegistrationEvent, RegistrationState,

@@ -427,3 +427,103 @@ fn early_media_goes_reliably_and_the_answer_waits_for_its_prack() {
     let na = a.machine.call_state(ca).unwrap().negotiated().unwrap();
     assert_eq!(na.remote, Some("192.0.2.32:50000".parse().unwrap()));
 }
+
+#[test]
+fn blind_transfer_with_its_progress_reported() {
+    const C: &str = "192.0.2.33:5060";
+    let (mut net, mut a, mut b) = perfect();
+    let mut c = endpoint(4, C, "carol", TimerConfig::default());
+    let (ca, cb) = established(&mut net, &mut a, &mut b);
+    let run3 = |net: &mut SimNet, a: &mut SimUa, b: &mut SimUa, c: &mut SimUa, secs: f64| {
+        let t = net.now() + Duration::from_secs_f64(secs);
+        net.run_until(&mut [a, b, c], t, |_| false);
+    };
+    // Bob transfers alice to carol.
+    b.machine
+        .refer(cb, &format!("sip:carol@{C}"), net.now())
+        .unwrap();
+    run3(&mut net, &mut a, &mut b, &mut c, 0.5);
+    let target = a.call_events().iter().find_map(|(id, e)| match e {
+        CallEvent::Transfer {
+            target,
+            referred_by,
+        } if *id == ca => Some((target.clone(), referred_by.clone())),
+        _ => None,
+    });
+    assert_eq!(
+        target,
+        Some((
+            format!("sip:carol@{C}"),
+            Some("sip:bob@example.test".to_string())
+        ))
+    );
+    // Alice's application follows it; carol answers.
+    let spec = CallSpec {
+        peer: Some(Peer::udp(C.parse().unwrap())),
+        ..CallSpec::new(&format!("sip:carol@{C}"), media_at(A, 40010))
+    };
+    let new = a.machine.follow_transfer(ca, spec, net.now()).unwrap();
+    run3(&mut net, &mut a, &mut b, &mut c, 0.5);
+    let cc = c.incoming_calls()[0];
+    let now = net.now();
+    c.machine.ring(cc, StatusCode::RINGING, None, now).unwrap();
+    c.machine.answer(cc, Some(media_at(C, 60000)), now).unwrap();
+    run3(&mut net, &mut a, &mut b, &mut c, 1.0);
+    let progress: Vec<(u16, bool)> = b
+        .call_events()
+        .iter()
+        .filter_map(|(id, e)| match e {
+            CallEvent::TransferProgress { status, done } if *id == cb => Some((*status, *done)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(progress, [(100, false), (180, false), (200, true)]);
+    assert_eq!(
+        a.machine.call_state(new).unwrap().state(),
+        CallState::Confirmed
+    );
+    // The REFER was answered 202.
+    assert!(b.call_events().iter().any(|(id, e)| *id == cb
+        && matches!(e, CallEvent::Response { method: Method::Refer, response } if response.status() == StatusCode::ACCEPTED)));
+    // Bob leaves; alice and carol talk on.
+    b.machine.hangup(cb, net.now()).unwrap();
+    run3(&mut net, &mut a, &mut b, &mut c, 1.0);
+    assert_eq!(a.ended(ca), Some(EndReason::RemoteBye));
+    assert_eq!(
+        c.machine.call_state(cc).unwrap().state(),
+        CallState::Confirmed
+    );
+}
+
+#[test]
+fn a_message_outside_calls_is_sent_and_answered() {
+    let (mut net, mut a, mut b) = perfect();
+    let mut msg = sip_client::OutgoingRequest::new(Method::Message, &format!("sip:bob@{B}"));
+    msg.peer = Some(Peer::udp(B.parse().unwrap()));
+    msg.content_type = Some("text/plain".into());
+    msg.body = Bytes::from_static(b"hello bob");
+    let id = a.machine.send(AccountId(0), msg, net.now()).unwrap();
+    run(&mut net, &mut a, &mut b, 0.1);
+    let (tx, request) = b
+        .events
+        .iter()
+        .find_map(|e| match e {
+            sip_client::Event::IncomingRequest { tx, request, .. } => Some((*tx, request.clone())),
+            _ => None,
+        })
+        .expect("bob got the MESSAGE");
+    assert_eq!(request.method(), &Method::Message);
+    assert_eq!(request.body().as_ref(), b"hello bob");
+    assert_eq!(
+        request.header(sip_message::HeaderName::ContentType),
+        Some("text/plain")
+    );
+    b.machine
+        .reply(tx, &request, StatusCode::OK, net.now())
+        .unwrap();
+    run(&mut net, &mut a, &mut b, 0.1);
+    assert!(a.events.iter().any(|e| matches!(
+        e,
+        sip_client::Event::Response { id: r, response } if *r == id && response.status() == StatusCode::OK
+    )));
+}

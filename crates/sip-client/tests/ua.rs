@@ -76,7 +76,7 @@ fn unwanted_requests_get_the_rfc_answers() {
         (request_to_ua("SUBSCRIBE", "Event: presence\r\n", None), 405, Some((HeaderName::Allow, "INVITE"))),
         (request_to_ua("BYE", "", None), 481, None),
         (request_to_ua("UPDATE", "", None), 481, None),
-        (request_to_ua("INVITE", "Require: 100rel\r\n", None), 420, Some((HeaderName::Unsupported, "100rel"))),
+        (request_to_ua("INVITE", "Require: 100rel, gruu\r\n", None), 420, Some((HeaderName::Unsupported, "gruu"))),
         (
             "INVITE sip:alice@192.0.2.20 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKtext\r\nFrom: <sip:bob@example.test>;tag=b\r\nTo: <sip:alice@example.test>\r\nCall-ID: tx\r\nCSeq: 1 INVITE\r\nContact: <sip:bob@192.0.2.10>\r\nMax-Forwards: 70\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello".into(),
             415,
@@ -87,7 +87,7 @@ fn unwanted_requests_get_the_rfc_answers() {
             400,
             None,
         ),
-        (request_to_ua("MESSAGE", "Require: 100rel, foo\r\n", None), 420, Some((HeaderName::Unsupported, "100rel, foo"))),
+        (request_to_ua("MESSAGE", "Require: bar, foo\r\n", None), 420, Some((HeaderName::Unsupported, "bar, foo"))),
         (request_to_ua("BYE", "", Some("nosuch")), 481, None),
         (request_to_ua("INFO", "", Some("nosuch")), 481, None),
         (request_to_ua("CANCEL", "", None), 481, None),
@@ -183,4 +183,30 @@ fn challenged_requests_are_answered_once_with_credentials() {
         })
         .collect();
     assert_eq!(codes, vec![200], "the 407 is handled by the endpoint");
+}
+
+#[test]
+fn an_unsolicited_message_summary_is_an_event() {
+    let start = Instant::now();
+    let mut net = SimNet::new(1, NetConditions::perfect(), start);
+    let mut server = Scripted::new(SERVER, |_, _| None);
+    let (mut ua, _) = ua(1, TransportMode::Udp, 3600);
+    let body = "Messages-Waiting: yes\r\nMessage-Account: sip:alice@example.test\r\nVoice-Message: 3/1 (1/0)\r\n";
+    let notify = format!(
+        "NOTIFY sip:alice@192.0.2.20:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKmwi\r\nMax-Forwards: 70\r\nFrom: <sip:voicemail@example.test>;tag=v1\r\nTo: <sip:alice@example.test>\r\nCall-ID: mwi-1\r\nCSeq: 1 NOTIFY\r\nEvent: message-summary\r\nSubscription-State: active\r\nContent-Type: application/simple-message-summary\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    server.send_raw(to_ua(), Bytes::from(notify));
+    run(&mut net, &mut ua, &mut server, 0.5);
+    assert_eq!(responses(&server)[0].status(), StatusCode::OK);
+    let summary = ua.events.iter().find_map(|e| match e {
+        Event::MessageSummary { summary, .. } => Some(summary.clone()),
+        _ => None,
+    });
+    let s = summary.expect("the summary");
+    assert!(s.waiting);
+    assert_eq!(
+        s.voice.map(|v| (v.new, v.old, v.urgent_new)),
+        Some((3, 1, 1))
+    );
 }

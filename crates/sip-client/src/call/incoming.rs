@@ -170,6 +170,14 @@ impl InviteSession {
                     reply.status(StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST);
                 }
             }
+            Method::Refer => match self.accept_refer(&request) {
+                Some(_) => {
+                    reply.status(StatusCode::ACCEPTED);
+                    let _ = self.notify_transfer(StatusCode::TRYING, false, reply.ctx, now);
+                }
+                None => reply.status(StatusCode::BAD_REQUEST),
+            },
+            Method::Notify if self.on_refer_notify(&request) => reply.status(StatusCode::OK),
             _ => {
                 reply.status(StatusCode::OK);
                 self.events.push_back(CallEvent::Request { request });

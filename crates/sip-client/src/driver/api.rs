@@ -115,6 +115,7 @@ pub(super) enum Command {
         Reply<Result<CallParts, ClientError>>,
     ),
     OnCall(CallId, CallCommand, Reply<Result<(), CallError>>),
+    FollowTransfer(CallId, Box<CallSpec>, Reply<Result<CallParts, ClientError>>),
     Stop(Reply<()>),
 }
 
@@ -132,6 +133,8 @@ pub(super) enum CallCommand {
     Hangup,
     Hold(bool),
     Reoffer(Method),
+    Refer(String),
+    NotifyTransfer(StatusCode, bool),
     Send(Method, Option<String>, Bytes),
 }
 

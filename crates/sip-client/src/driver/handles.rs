@@ -27,6 +27,13 @@ pub enum ClientEvent {
     },
     /// A call arrived: ring, answer or reject it through its handle.
     IncomingCall(IncomingCall),
+    /// A voicemail server says messages wait (RFC 3842).
+    MessageSummary {
+        /// The account.
+        account: AccountId,
+        /// What waits.
+        summary: crate::mwi::MessageSummary,
+    },
     /// A request outside any call for the application (MESSAGE, NOTIFY...): answer
     /// it with [`SipClient::reply`](super::SipClient::reply).
     IncomingRequest {
@@ -145,6 +152,37 @@ impl CallHandle {
     /// Sends a fresh offer in a re-INVITE or UPDATE.
     pub async fn reoffer(&self, method: Method) -> Result<(), ClientError> {
         self.command(CallCommand::Reoffer(method)).await
+    }
+
+    /// Transfers the peer to `target` (REFER); the peer's progress comes as
+    /// [`CallEvent::TransferProgress`].
+    pub async fn refer(&self, target: &str) -> Result<(), ClientError> {
+        self.command(CallCommand::Refer(target.to_string())).await
+    }
+
+    /// Reports to the transferor how the call it asked for goes (NOTIFY).
+    pub async fn notify_transfer(&self, status: StatusCode, last: bool) -> Result<(), ClientError> {
+        self.command(CallCommand::NotifyTransfer(status, last))
+            .await
+    }
+
+    /// Places the call a [`CallEvent::Transfer`] asked for; its progress is reported
+    /// to the transferor by itself. The new call's handle.
+    pub async fn follow_transfer(
+        &self,
+        spec: crate::call::CallSpec,
+    ) -> Result<CallHandle, ClientError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::FollowTransfer(self.id, Box::new(spec), tx))
+            .await
+            .map_err(stopped)?;
+        let (id, events) = rx.await.map_err(stopped)??;
+        Ok(CallHandle {
+            id,
+            commands: self.commands.clone(),
+            events,
+        })
     }
 
     /// Sends a request in the call (INFO, MESSAGE...).

@@ -98,6 +98,8 @@ impl UaHost {
             CallCommand::Hangup => ep.hangup(id, now),
             CallCommand::Hold(on) => ep.hold(id, on, now),
             CallCommand::Reoffer(method) => ep.reoffer(id, method, now),
+            CallCommand::Refer(target) => ep.refer(id, &target, now),
+            CallCommand::NotifyTransfer(status, last) => ep.notify_transfer(id, status, last, now),
             CallCommand::Send(method, ct, body) => {
                 ep.send_in_call(id, method, ct, body, Vec::new(), now)
             }
@@ -218,6 +220,13 @@ impl Host<Endpoint> for UaHost {
                 };
                 let _ = reply.send(r);
             }
+            Command::FollowTransfer(id, spec, reply) => {
+                let r = match ep.follow_transfer(id, *spec, now) {
+                    Ok(new) => Ok(self.call_parts(new)),
+                    Err(e) => Err(ClientError::Call(e)),
+                };
+                let _ = reply.send(r);
+            }
             Command::OnCall(id, c, reply) => {
                 let _ = reply.send(Self::call_command(ep, id, c));
             }
@@ -257,6 +266,11 @@ impl Host<Endpoint> for UaHost {
                     .send(ClientEvent::Registration { account, event });
             }
             Event::Call { call, event } => self.on_call_event(call, event),
+            Event::MessageSummary { account, summary } => {
+                let _ = self
+                    .events
+                    .send(ClientEvent::MessageSummary { account, summary });
+            }
             Event::IncomingRequest { tx, request, peer } => {
                 let _ = self
                     .events

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use sip_message::{Method, StatusCode};
 
 use super::{Due, Endpoint, Event};
-use crate::call::InviteSession;
+use crate::call::{CallError, CallEvent, CallSpec, EndReason, InviteSession};
 use crate::context::{AccountId, CallId, Ctx, Owner};
 use crate::machine::Output;
 use crate::transaction::shrink_map;
@@ -19,7 +19,13 @@ impl Endpoint {
         let Some(s) = self.calls.get_mut(&id) else {
             return;
         };
+        let mut reports = Vec::new();
         while let Some(event) = s.poll_event() {
+            if self.transfers.contains_key(&id)
+                && let Some(report) = transfer_report(&event)
+            {
+                reports.push(report);
+            }
             self.out
                 .push_back(Output::Event(Event::Call { call: id, event }));
         }
@@ -38,6 +44,16 @@ impl Endpoint {
             self.due.push(Reverse((d, Due::Call(id.0))));
         }
         self.pump(now);
+        for (status, last) in reports {
+            let Some(&transferor) = self.transfers.get(&id) else {
+                break;
+            };
+            if last {
+                self.transfers.remove(&id);
+            }
+            let _ = with_call!(self, transferor, now, |s, ctx| s
+                .notify_transfer(status, last, &mut ctx, now));
+        }
     }
 
     pub(super) fn new_call_id(&mut self) -> CallId {
@@ -152,8 +168,44 @@ impl Endpoint {
         self.call_command(id, now, |s, ctx| s.reoffer(method, ctx, now))
     }
 
+    /// Transfers the call's peer to `target` (REFER, RFC 3515); how the peer's call
+    /// to it goes comes as [`CallEvent::TransferProgress`].
+    pub fn refer(&mut self, id: CallId, target: &str, now: Instant) -> Result<(), CallError> {
+        self.call_command(id, now, |s, ctx| s.refer(target, ctx, now))
+    }
+
+    /// Reports to the transferor how the call it asked for goes (a NOTIFY with the
+    /// status; `last` ends the report).
+    pub fn notify_transfer(
+        &mut self,
+        id: CallId,
+        status: StatusCode,
+        last: bool,
+        now: Instant,
+    ) -> Result<(), CallError> {
+        self.call_command(id, now, |s, ctx| s.notify_transfer(status, last, ctx, now))
+    }
+
+    /// Places the call a transfer asked for (after [`CallEvent::Transfer`] on call
+    /// `transferor`), and reports its progress to the transferor by itself.
+    pub fn follow_transfer(
+        &mut self,
+        transferor: CallId,
+        spec: CallSpec,
+        now: Instant,
+    ) -> Result<CallId, CallError> {
+        let account = self
+            .calls
+            .get(&transferor)
+            .ok_or(CallError::NoCall)?
+            .account();
+        let id = self.call(account, spec, now)?;
+        self.transfers.insert(id, transferor);
+        Ok(id)
+    }
+
     /// Sends a request inside a call (INFO, MESSAGE...); its final response comes as
-    /// [`CallEvent::Response`](crate::CallEvent::Response).
+    /// [`CallEvent::Response`].
     pub fn send_in_call(
         &mut self,
         id: CallId,
@@ -172,5 +224,28 @@ impl Endpoint {
         self.by_tag
             .get(&(call_id.to_string(), tag.to_string()))
             .copied()
+    }
+}
+
+/// What a NOTIFY tells the transferor of an event of the call to the target: its
+/// status so far, and whether that is the last report.
+fn transfer_report(event: &CallEvent) -> Option<(StatusCode, bool)> {
+    match event {
+        CallEvent::Progress { response } if response.status().as_u16() > 100 => {
+            Some((response.status(), false))
+        }
+        CallEvent::Answered { response } => Some((response.status(), true)),
+        CallEvent::Ended { reason } => Some((
+            match reason {
+                EndReason::Rejected { status, .. } => {
+                    StatusCode::new(*status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
+                }
+                EndReason::Timeout => StatusCode::REQUEST_TIMEOUT,
+                EndReason::Cancelled | EndReason::NoAnswer => StatusCode::REQUEST_TERMINATED,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            },
+            true,
+        )),
+        _ => None,
     }
 }

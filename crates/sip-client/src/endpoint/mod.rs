@@ -54,6 +54,14 @@ pub enum Event {
         /// Why.
         error: RequestError,
     },
+    /// A voicemail server says messages wait (an unsolicited NOTIFY of
+    /// `message-summary`, RFC 3842); it was answered 200.
+    MessageSummary {
+        /// The account it is for (by the Request-URI).
+        account: AccountId,
+        /// What waits.
+        summary: crate::mwi::MessageSummary,
+    },
     /// A request outside any call for the application (MESSAGE, NOTIFY, INFO...);
     /// answer it with [`Endpoint::reply`] or [`Endpoint::respond`].
     IncomingRequest {
@@ -92,6 +100,9 @@ pub struct Endpoint {
     due: BinaryHeap<Reverse<(Instant, Due)>>,
     /// The deadline last pushed for each call, so an unchanged one is not pushed again.
     scheduled: HashMap<CallId, Instant>,
+    /// Calls placed for a transfer, with the call whose REFER asked for them: their
+    /// progress goes back as NOTIFYs.
+    transfers: HashMap<CallId, CallId>,
     out: VecDeque<Output<Event>>,
 }
 
@@ -163,6 +174,7 @@ impl Endpoint {
             next_call: 0,
             due: BinaryHeap::new(),
             scheduled: HashMap::new(),
+            transfers: HashMap::new(),
             out: VecDeque::new(),
         }
     }

@@ -215,6 +215,19 @@ impl Endpoint {
                 let extra = answers::options_headers(&self.config);
                 let _ = self.answer_tx(tx, &request, StatusCode::OK, &extra, now);
             }
+            Method::Notify if is_message_summary(&request) => {
+                let account = self.account_for(&request);
+                match crate::mwi::MessageSummary::parse(request.body()) {
+                    Some(summary) => {
+                        let _ = self.answer_tx(tx, &request, StatusCode::OK, &[], now);
+                        self.out
+                            .push_back(Output::Event(Event::MessageSummary { account, summary }));
+                    }
+                    None => {
+                        let _ = self.answer_tx(tx, &request, StatusCode::BAD_REQUEST, &[], now);
+                    }
+                }
+            }
             _ => self
                 .out
                 .push_back(Output::Event(Event::IncomingRequest { tx, request, peer })),
@@ -359,4 +372,12 @@ impl Machine for Endpoint {
             self.due.shrink_to(self.due.len() * 2);
         }
     }
+}
+
+/// Whether a NOTIFY is about `message-summary` (RFC 3842).
+fn is_message_summary(request: &Request) -> bool {
+    request
+        .typed::<sip_message::headers::Event<'_>>(HeaderName::Event)
+        .and_then(Result::ok)
+        .is_some_and(|e| e.package.eq_ignore_ascii_case("message-summary"))
 }
