@@ -527,3 +527,50 @@ fn a_message_outside_calls_is_sent_and_answered() {
         sip_client::Event::Response { id: r, response } if *r == id && response.status() == StatusCode::OK
     )));
 }
+
+#[test]
+fn a_codec_change_by_reinvite_and_by_update() {
+    let (mut net, mut a, mut b) = perfect();
+    let (ca, cb) = established(&mut net, &mut a, &mut b);
+    let codec = |ua: &SimUa, c: CallId| {
+        ua.machine
+            .call_state(c)
+            .unwrap()
+            .negotiated()
+            .unwrap()
+            .codec
+            .encoding
+            .clone()
+    };
+    assert_eq!(
+        (codec(&a, ca), codec(&b, cb)),
+        ("PCMU".into(), "PCMU".into())
+    );
+    // Alice now offers A-law only (and DTMF), on another port.
+    let mut pcma = media_at(A, 40020);
+    pcma.codecs = vec![
+        sip_message::offer_answer::Codec::pcma(),
+        sip_message::offer_answer::Codec::telephone_event(101),
+    ];
+    a.machine
+        .reoffer(ca, Method::Invite, Some(pcma), net.now())
+        .unwrap();
+    run(&mut net, &mut a, &mut b, 1.0);
+    assert_eq!(
+        (codec(&a, ca), codec(&b, cb)),
+        ("PCMA".into(), "PCMA".into())
+    );
+    let nb = b.machine.call_state(cb).unwrap().negotiated().unwrap();
+    assert_eq!(nb.remote, Some("192.0.2.31:40020".parse().unwrap()));
+    // And back to µ-law with an UPDATE.
+    a.machine
+        .reoffer(ca, Method::Update, Some(media_at(A, 40030)), net.now())
+        .unwrap();
+    run(&mut net, &mut a, &mut b, 1.0);
+    assert_eq!(
+        (codec(&a, ca), codec(&b, cb)),
+        ("PCMU".into(), "PCMU".into())
+    );
+    let nb = b.machine.call_state(cb).unwrap().negotiated().unwrap();
+    assert_eq!(nb.remote, Some("192.0.2.31:40030".parse().unwrap()));
+}

@@ -5,10 +5,17 @@
 //! doubles as a pong and tells the public address. Each interval is drawn between
 //! 80% and 100% of the configured one, so many clients do not ping in step. A ping
 //! unanswered for the pong timeout fails the flow.
+//!
+//! It is driven like every machine of the stack (sip-client's `Machine` contract):
+//! `handle_input` (a pong), `poll_output` (what to do), `poll_timeout` and
+//! `handle_timeout`. Its jitter comes from a generator seeded at creation from the
+//! injected one.
 
 use std::time::{Duration, Instant};
 
-use sip_message::Random;
+use std::collections::VecDeque;
+
+use sip_message::{Random, SeededRandom};
 
 /// What the keep-alive sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,14 +37,23 @@ pub enum KeepAliveAction {
     FlowFailed,
 }
 
+/// What a keep-alive is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeepAliveInput {
+    /// A pong (CRLF, or the STUN response) arrived.
+    Pong,
+}
+
 /// The keep-alive timer of one flow.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct KeepAlive {
     kind: KeepAliveKind,
     interval: Duration,
     pong_timeout: Duration,
     next_ping: Instant,
     awaiting_pong_until: Option<Instant>,
+    rng: SeededRandom,
+    out: VecDeque<KeepAliveAction>,
 }
 
 impl KeepAlive {
@@ -50,7 +66,8 @@ impl KeepAlive {
         }
     }
 
-    /// A timer whose first ping is one (randomized) interval after `now`.
+    /// A timer whose first ping is one (randomized) interval after `now`; `rng`
+    /// seeds its jitter.
     pub fn new(
         kind: KeepAliveKind,
         interval: Duration,
@@ -63,8 +80,10 @@ impl KeepAlive {
             pong_timeout: Duration::from_secs(10),
             next_ping: now,
             awaiting_pong_until: None,
+            rng: SeededRandom::new(rng.next_u64()),
+            out: VecDeque::new(),
         };
-        k.next_ping = now + k.jittered(rng);
+        k.next_ping = now + k.jittered();
         k
     }
 
@@ -84,52 +103,62 @@ impl KeepAlive {
         b"\r\n\r\n"
     }
 
-    fn jittered(&self, rng: &mut dyn Random) -> Duration {
+    fn jittered(&mut self) -> Duration {
         // 80% to 100% of the interval.
-        let frac = 0.8 + 0.2 * (rng.next_u64() as f64 / u64::MAX as f64);
+        let frac = 0.8 + 0.2 * (self.rng.next_u64() as f64 / u64::MAX as f64);
         self.interval.mul_f64(frac)
     }
 
     /// The next instant the timer needs attention.
-    pub fn poll_timeout(&self) -> Instant {
-        match self.awaiting_pong_until {
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        Some(match self.awaiting_pong_until {
             Some(t) => t.min(self.next_ping),
             None => self.next_ping,
-        }
+        })
     }
 
-    /// Advances to `now`; returns what to do, if anything.
-    pub fn handle_timeout(
-        &mut self,
-        now: Instant,
-        rng: &mut dyn Random,
-    ) -> Option<KeepAliveAction> {
+    /// Runs what is due by `now`: a ping to send, or a flow that failed.
+    pub fn handle_timeout(&mut self, now: Instant) {
         if let Some(deadline) = self.awaiting_pong_until
             && now >= deadline
         {
             self.awaiting_pong_until = None;
-            return Some(KeepAliveAction::FlowFailed);
+            self.out.push_back(KeepAliveAction::FlowFailed);
+            return;
         }
         if now >= self.next_ping {
-            self.next_ping = now + self.jittered(rng);
+            self.next_ping = now + self.jittered();
             if self.kind != KeepAliveKind::UdpCrlf && self.awaiting_pong_until.is_none() {
                 self.awaiting_pong_until = Some(now + self.pong_timeout);
             }
-            return Some(KeepAliveAction::SendPing);
+            self.out.push_back(KeepAliveAction::SendPing);
         }
-        None
     }
 
-    /// A pong (CRLF, or the STUN response) arrived.
-    pub fn on_pong(&mut self) {
-        self.awaiting_pong_until = None;
+    /// One input: a pong arrived.
+    pub fn handle_input(&mut self, input: KeepAliveInput, _now: Instant) {
+        match input {
+            KeepAliveInput::Pong => self.awaiting_pong_until = None,
+        }
+    }
+
+    /// The next thing to do, drained after every input and timeout.
+    pub fn poll_output(&mut self) -> Option<KeepAliveAction> {
+        self.out.pop_front()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sip_message::SeededRandom;
+
+    /// Runs the timer at `now` and takes what it asks for.
+    fn step(k: &mut KeepAlive, now: Instant) -> Option<KeepAliveAction> {
+        k.handle_timeout(now);
+        let out = k.poll_output();
+        assert_eq!(k.poll_output(), None, "one action per deadline");
+        out
+    }
 
     #[test]
     fn pings_on_schedule_and_fails_without_pong() {
@@ -141,27 +170,18 @@ mod tests {
             t0,
             &mut rng,
         );
-        let first = k.poll_timeout();
+        let first = k.poll_timeout().unwrap();
         assert!(first >= t0 + Duration::from_secs(80) && first <= t0 + Duration::from_secs(100));
-        assert_eq!(
-            k.handle_timeout(first - Duration::from_millis(1), &mut rng),
-            None
-        );
-        assert_eq!(
-            k.handle_timeout(first, &mut rng),
-            Some(KeepAliveAction::SendPing)
-        );
+        assert_eq!(step(&mut k, first - Duration::from_millis(1)), None);
+        assert_eq!(step(&mut k, first), Some(KeepAliveAction::SendPing));
         // The pong deadline comes before the next ping.
-        assert_eq!(k.poll_timeout(), first + Duration::from_secs(10));
-        k.on_pong();
-        let next = k.poll_timeout();
+        assert_eq!(k.poll_timeout(), Some(first + Duration::from_secs(10)));
+        k.handle_input(KeepAliveInput::Pong, first);
+        let next = k.poll_timeout().unwrap();
         assert!(next >= first + Duration::from_secs(80));
+        assert_eq!(step(&mut k, next), Some(KeepAliveAction::SendPing));
         assert_eq!(
-            k.handle_timeout(next, &mut rng),
-            Some(KeepAliveAction::SendPing)
-        );
-        assert_eq!(
-            k.handle_timeout(next + Duration::from_secs(10), &mut rng),
+            step(&mut k, next + Duration::from_secs(10)),
             Some(KeepAliveAction::FlowFailed)
         );
     }
@@ -179,13 +199,10 @@ mod tests {
         let mut now = t0;
         let mut gaps = Vec::new();
         for _ in 0..50 {
-            let t = k.poll_timeout();
+            let t = k.poll_timeout().unwrap();
             gaps.push(t - now);
             now = t;
-            assert_eq!(
-                k.handle_timeout(now, &mut rng),
-                Some(KeepAliveAction::SendPing)
-            );
+            assert_eq!(step(&mut k, now), Some(KeepAliveAction::SendPing));
         }
         assert!(
             gaps.iter()

@@ -18,7 +18,7 @@ mod policy;
 mod response;
 pub mod stun;
 
-pub use keepalive::{KeepAlive, KeepAliveAction, KeepAliveKind};
+pub use keepalive::{KeepAlive, KeepAliveAction, KeepAliveInput, KeepAliveKind};
 pub use learn::{AddressLearner, Observation};
 pub use policy::{NatError, NatPolicy, NoRoutes, Reach, RouteLookup};
 pub use response::response_address;

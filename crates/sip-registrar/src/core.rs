@@ -5,22 +5,19 @@
 //! their Route; responses back along the Via path.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use bytes::Bytes;
-use sip_auth::{Algorithm, DigestVerifier, Verdict, VerifierConfig};
+use sip_auth::{Algorithm, DigestVerifier, VerifierConfig};
 use sip_client::{
     Input, Machine, Output, Peer, TimerConfig, TransactionLayer, Transmit, TxEvent, TxId, uri_in,
 };
-use sip_message::headers::{AuthHeader, BRANCH_MAGIC_COOKIE, Rport, Token};
 use sip_message::{
-    HeaderName, Message, MessageBuilder, Method, Random, Request, Response, StatusCode,
-    TransportMode, Uri,
+    HeaderName, Message, MessageBuilder, Method, Random, Request, StatusCode, TransportMode, Uri,
 };
 
-use crate::bindings::{Bindings, ContactUpdate, UpdateError};
+use crate::bindings::Bindings;
 use crate::users::Users;
 
 /// How the registrar behaves.
@@ -86,18 +83,18 @@ pub struct Stats {
 
 /// Where a forwarded request came from, to send its responses back.
 #[derive(Debug)]
-struct Upstream {
-    peer: Peer,
-    until: Instant,
+pub(crate) struct Upstream {
+    pub(crate) peer: Peer,
+    pub(crate) until: Instant,
 }
 
 /// The most forwarded requests remembered at once (their responses route back by Via
 /// when forgotten).
-const MAX_UPSTREAM: usize = 65_536;
+pub(crate) const MAX_UPSTREAM: usize = 65_536;
 
 /// What the registrar does with a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Decision {
+pub(crate) enum Decision {
     /// REGISTER: §10.3.
     Register,
     /// OPTIONS to the proxy itself.
@@ -112,22 +109,22 @@ enum Decision {
 
 /// The registrar and proxy core.
 pub struct Registrar {
-    config: RegistrarConfig,
-    users: Users,
-    verifier: DigestVerifier,
-    bindings: Bindings,
-    tx: TransactionLayer,
-    rng: Box<dyn Random + Send>,
-    epoch: Instant,
-    salt: u64,
-    out: VecDeque<Transmit>,
-    upstream: HashMap<String, Upstream>,
-    upstream_order: VecDeque<String>,
-    stats: Stats,
+    pub(crate) config: RegistrarConfig,
+    pub(crate) users: Users,
+    pub(crate) verifier: DigestVerifier,
+    pub(crate) bindings: Bindings,
+    pub(crate) tx: TransactionLayer,
+    pub(crate) rng: Box<dyn Random + Send>,
+    pub(crate) epoch: Instant,
+    pub(crate) salt: u64,
+    pub(crate) out: VecDeque<Transmit>,
+    pub(crate) upstream: HashMap<String, Upstream>,
+    pub(crate) upstream_order: VecDeque<String>,
+    pub(crate) stats: Stats,
     /// The decision for the request being handed to the transaction layer.
-    decision: Option<Decision>,
+    pub(crate) decision: Option<Decision>,
     /// When expired bindings are next dropped.
-    purge_at: Option<Instant>,
+    pub(crate) purge_at: Option<Instant>,
 }
 
 impl std::fmt::Debug for Registrar {
@@ -191,7 +188,7 @@ impl Registrar {
     }
 
     /// Seconds since start, the verifier's clock (nonce ages).
-    fn secs(&self, now: Instant) -> u64 {
+    pub(crate) fn secs(&self, now: Instant) -> u64 {
         now.saturating_duration_since(self.epoch).as_secs() + 1
     }
 
@@ -269,7 +266,7 @@ impl Registrar {
         self.pump(now);
     }
 
-    fn pump(&mut self, now: Instant) {
+    pub(crate) fn pump(&mut self, now: Instant) {
         while let Some(o) = self.tx.poll_output() {
             match o {
                 Output::Transmit(t) => self.out.push_back(t),
@@ -286,7 +283,7 @@ impl Registrar {
     }
 
     /// Whether `uri` names this registrar (one of its listening addresses).
-    fn is_us(&self, uri: &Uri<'_>) -> bool {
+    pub(crate) fn is_us(&self, uri: &Uri<'_>) -> bool {
         let Ok(ip) = host_of(uri).parse::<IpAddr>() else {
             return false;
         };
@@ -299,7 +296,7 @@ impl Registrar {
     }
 
     /// Whether `uri`'s host is a domain we serve (or one of our addresses).
-    fn is_our_domain(&self, uri: &Uri<'_>) -> bool {
+    pub(crate) fn is_our_domain(&self, uri: &Uri<'_>) -> bool {
         let host = host_of(uri);
         self.config.domains.is_empty()
             || self
@@ -318,7 +315,7 @@ impl Registrar {
     /// What to do with a request (not an ACK). Decided the same way for a
     /// retransmission, so the two meet the same server transaction or get the same
     /// forwarded branch.
-    fn decide(&mut self, r: &Request, now: Instant) -> Decision {
+    pub(crate) fn decide(&mut self, r: &Request, now: Instant) -> Decision {
         let method = r.method().clone();
         if method == Method::Register {
             return Decision::Register;
@@ -376,68 +373,7 @@ impl Registrar {
         })
     }
 
-    /// For an initial request from one of our users: `None` when it may pass (valid
-    /// Proxy-Authorization, or no check due), `Some(stale)` when it must be
-    /// challenged. A verdict is remembered per branch, so retransmissions and the
-    /// CANCEL are not checked twice (a nonce count is accepted only once).
-    fn proxy_auth_needed(&mut self, r: &Request, now: Instant) -> Option<bool> {
-        if !self.config.authenticate_requests
-            || matches!(r.method(), Method::Ack | Method::Cancel)
-            || r.to_tag().is_some()
-        {
-            return None;
-        }
-        let from = r.from().uri();
-        let local_user =
-            from.user().is_some_and(|u| self.users.contains(u)) && self.is_our_domain(&from);
-        if !local_user {
-            return None;
-        }
-        let key = self.stateless_branch(r);
-        if self.upstream.contains_key(&key) {
-            return None;
-        }
-        let secs = self.secs(now);
-        for (name, h) in r.auth_headers() {
-            if name != HeaderName::ProxyAuthorization {
-                continue;
-            }
-            let Ok(h) = h else { continue };
-            if h.param("realm").is_some_and(|v| *v == *self.config.realm) {
-                let Some(uri) = self.digest_uri(&h, r) else {
-                    return Some(false);
-                };
-                return match self.verifier.verify(
-                    &h,
-                    r.method().as_str(),
-                    &uri,
-                    r.body(),
-                    secs,
-                    &self.users,
-                ) {
-                    Verdict::Authorized { .. } => None,
-                    Verdict::Stale => Some(true),
-                    Verdict::Rejected(_) => Some(false),
-                };
-            }
-        }
-        Some(false)
-    }
-
-    /// The digest URI to check credentials against: the Request-URI, or a URI naming
-    /// this registrar (SIPp, for one, answers with `sip:host:port` of the server it
-    /// sends to rather than the Request-URI). Anything else is refused.
-    fn digest_uri(&self, h: &AuthHeader<'_>, r: &Request) -> Option<String> {
-        let given = h.param("uri")?;
-        if *given == *r.uri().as_str() {
-            return Some(given.into_owned());
-        }
-        let u = Uri::parse(&given).ok()?;
-        (u.user().is_none() && (self.is_us(&u) || self.is_our_domain(&u)))
-            .then(|| given.into_owned())
-    }
-
-    fn on_request(&mut self, r: Request, peer: Peer, now: Instant) {
+    pub(crate) fn on_request(&mut self, r: Request, peer: Peer, now: Instant) {
         if *r.method() == Method::Ack {
             // The transaction layer absorbs ACKs for our own non-2xx answers and hands
             // the rest back as TxEvent::Ack, which is forwarded.
@@ -455,7 +391,7 @@ impl Registrar {
         }
     }
 
-    fn respond(
+    pub(crate) fn respond(
         &mut self,
         id: TxId,
         r: &Request,
@@ -474,23 +410,7 @@ impl Registrar {
             .respond_status(id, status.as_u16(), b.finish().freeze(), now);
     }
 
-    fn challenge(&mut self, id: TxId, r: &Request, proxy: bool, stale: bool, now: Instant) {
-        let secs = self.secs(now);
-        let values = self.verifier.challenges(secs, stale, &mut *self.rng);
-        let (status, name) = if proxy {
-            (
-                StatusCode::PROXY_AUTHENTICATION_REQUIRED,
-                HeaderName::ProxyAuthenticate,
-            )
-        } else {
-            (StatusCode::UNAUTHORIZED, HeaderName::WwwAuthenticate)
-        };
-        let extra: Vec<(HeaderName, String)> = values.into_iter().map(|v| (name, v)).collect();
-        self.stats.challenged += 1;
-        self.respond(id, r, status, &extra, now);
-    }
-
-    fn answer_locally(&mut self, id: TxId, r: Request, peer: Peer, now: Instant) {
+    pub(crate) fn answer_locally(&mut self, id: TxId, r: Request, peer: Peer, now: Instant) {
         let decision = self
             .decision
             .take()
@@ -505,384 +425,6 @@ impl Registrar {
             Decision::Answer(status) => self.respond(id, &r, status, &[], now),
             Decision::Forward => self.forward(r, peer, now),
         }
-    }
-
-    /// RFC 3261 §10.3.
-    fn on_register(&mut self, id: TxId, r: Request, peer: Peer, now: Instant) {
-        // Step 3: Require we do not support.
-        let unsupported: Vec<String> = r
-            .typed_all::<Token<'_>>(HeaderName::Require)
-            .filter_map(Result::ok)
-            .map(|t| t.as_str().to_string())
-            .collect();
-        if !unsupported.is_empty() {
-            self.respond(
-                id,
-                &r,
-                StatusCode::BAD_EXTENSION,
-                &[(HeaderName::Unsupported, unsupported.join(", "))],
-                now,
-            );
-            return;
-        }
-        // Step 4: authentication.
-        let secs = self.secs(now);
-        let mut verdict = None;
-        for (name, h) in r.auth_headers() {
-            if name != HeaderName::Authorization {
-                continue;
-            }
-            let h: AuthHeader<'_> = match h {
-                Ok(h) => h,
-                Err(_) => {
-                    self.respond(id, &r, StatusCode::BAD_REQUEST, &[], now);
-                    return;
-                }
-            };
-            if h.param("realm").is_some_and(|v| *v == *self.config.realm) {
-                let Some(uri) = self.digest_uri(&h, &r) else {
-                    self.respond(id, &r, StatusCode::BAD_REQUEST, &[], now);
-                    return;
-                };
-                verdict =
-                    Some(
-                        self.verifier
-                            .verify(&h, "REGISTER", &uri, r.body(), secs, &self.users),
-                    );
-                break;
-            }
-        }
-        let user = match verdict {
-            None => return self.challenge(id, &r, false, false, now),
-            Some(Verdict::Stale) => return self.challenge(id, &r, false, true, now),
-            Some(Verdict::Rejected(why)) => {
-                let status = why.status();
-                tracing::debug!(%why, "REGISTER credentials refused");
-                if status == StatusCode::UNAUTHORIZED {
-                    return self.challenge(id, &r, false, false, now);
-                }
-                return self.respond(id, &r, status, &[], now);
-            }
-            Some(Verdict::Authorized { username }) => username,
-        };
-        // Step 5: the authenticated user may only register its own AOR.
-        let to = r.to().uri();
-        if to.user() != Some(user.as_str()) {
-            return self.respond(id, &r, StatusCode::FORBIDDEN, &[], now);
-        }
-        let aor = aor_of(&to);
-        // Step 6: the Contacts.
-        let header_expires = r.expires();
-        if r.contact_is_star() {
-            if header_expires != Some(0) || r.contacts().next().is_some() {
-                return self.respond(id, &r, StatusCode::BAD_REQUEST, &[], now);
-            }
-            self.bindings.remove_all(&aor);
-            return self.ok_with_bindings(id, &r, &aor, now);
-        }
-        let mut updates = Vec::new();
-        for c in r.contacts() {
-            let asked = c
-                .expires()
-                .or(header_expires)
-                .unwrap_or(self.config.default_expires);
-            if asked != 0 && asked < self.config.min_expires {
-                let min = self.config.min_expires.to_string();
-                return self.respond(
-                    id,
-                    &r,
-                    StatusCode::INTERVAL_TOO_BRIEF,
-                    &[(HeaderName::MinExpires, min)],
-                    now,
-                );
-            }
-            let instance = c.sip_instance().map(str::to_string);
-            updates.push(ContactUpdate {
-                uri: c.uri().as_str().to_string(),
-                instance,
-                expires: asked.min(self.config.max_expires),
-            });
-        }
-        // Step 7.
-        let source = peer.reply_to(&r.top_via());
-        match self
-            .bindings
-            .update(&aor, &updates, r.call_id(), r.cseq_seq(), &source, now)
-        {
-            Ok(()) => {
-                self.stats.registered += 1;
-                if let Some(shortest) = updates.iter().map(|u| u.expires).filter(|e| *e > 0).min() {
-                    let at = now + std::time::Duration::from_secs(shortest.into());
-                    self.purge_at = Some(self.purge_at.map_or(at, |p| p.min(at)));
-                }
-                self.ok_with_bindings(id, &r, &aor, now);
-            }
-            Err(UpdateError::OutOfOrder) => {
-                self.respond(id, &r, StatusCode::SERVER_INTERNAL_ERROR, &[], now)
-            }
-            Err(UpdateError::TooMany) => self.respond(id, &r, StatusCode::FORBIDDEN, &[], now),
-        }
-    }
-
-    fn ok_with_bindings(&mut self, id: TxId, r: &Request, aor: &str, now: Instant) {
-        let extra: Vec<(HeaderName, String)> = self
-            .bindings
-            .lookup(aor, now)
-            .iter()
-            .map(|b| {
-                let left = b
-                    .expires_at
-                    .saturating_duration_since(now)
-                    .as_secs_f64()
-                    .round() as u64;
-                let mut v = format!("<{}>;expires={left}", b.uri);
-                if let Some(i) = &b.instance {
-                    v.push_str(&format!(";+sip.instance=\"<{i}>\""));
-                }
-                (HeaderName::Contact, v)
-            })
-            .collect();
-        self.respond(id, r, StatusCode::OK, &extra, now);
-    }
-
-    /// The branch of a forwarded request: a hash of the incoming branch and sent-by,
-    /// so a retransmission, its CANCEL and its non-2xx ACK get the same one (§16.11).
-    fn stateless_branch(&self, r: &Request) -> String {
-        let via = r.top_via();
-        let mut h = DefaultHasher::new();
-        self.salt.hash(&mut h);
-        via.branch().unwrap_or_default().hash(&mut h);
-        via.sent_by().hash(&mut h);
-        if *r.method() == Method::Ack && !via.has_rfc3261_branch() {
-            r.call_id().hash(&mut h);
-        }
-        let a = h.finish();
-        let mut h2 = DefaultHasher::new();
-        a.hash(&mut h2);
-        self.salt.rotate_left(17).hash(&mut h2);
-        format!("{BRANCH_MAGIC_COOKIE}{a:016x}{:08x}", h2.finish() as u32)
-    }
-
-    fn listen_for(&self, mode: TransportMode, family_v6: bool) -> Option<SocketAddr> {
-        self.config
-            .listen
-            .iter()
-            .filter(|(m, _)| *m == mode)
-            .map(|(_, a)| *a)
-            .find(|a| a.is_ipv6() == family_v6)
-            .or_else(|| {
-                self.config
-                    .listen
-                    .iter()
-                    .find(|(m, _)| *m == mode)
-                    .map(|(_, a)| *a)
-            })
-    }
-
-    fn record_route_for(&self, mode: TransportMode, v6: bool) -> Option<String> {
-        let a = self.listen_for(mode, v6)?;
-        Some(match mode {
-            TransportMode::Udp => format!("<sip:{a};lr>"),
-            m => format!("<sip:{a};transport={};lr>", m.uri_param()),
-        })
-    }
-
-    /// Forwards a request statelessly.
-    fn forward(&mut self, r: Request, peer: Peer, now: Instant) {
-        let in_dialog = r.to_tag().is_some();
-        // Route processing (§16.4): our own entries at the top are removed.
-        let mut routes: Vec<String> = r
-            .routes()
-            .filter_map(Result::ok)
-            .map(|n| n.as_str().to_string())
-            .collect();
-        while let Some(first) = routes.first() {
-            if Uri::parse(uri_in(first)).is_ok_and(|u| self.is_us(&u)) {
-                routes.remove(0);
-            } else {
-                break;
-            }
-        }
-        // The target: the next Route, else the Request-URI (via the location service
-        // for our domain's AORs).
-        let mut request_uri = r.uri().as_str().to_string();
-        let target: Option<Peer> = if let Some(first) = routes.first() {
-            Peer::for_uri(uri_in(first))
-        } else {
-            let uri = r.uri();
-            if !in_dialog && self.is_our_domain(&uri) && uri.user().is_some() {
-                let aor = aor_of(&uri);
-                match self
-                    .bindings
-                    .lookup(&aor, now)
-                    .into_iter()
-                    .max_by_key(|b| b.expires_at)
-                {
-                    Some(b) => {
-                        request_uri = b.uri.clone();
-                        Some(b.source.clone())
-                    }
-                    None => None,
-                }
-            } else {
-                // A registered phone's Contact on a stream transport: its own flow.
-                Peer::for_uri(uri.as_str()).map(|p| {
-                    match self.bindings.flow_to(uri.as_str(), now) {
-                        Some(flow) if p.mode.is_stream() && flow.mode == p.mode => flow.clone(),
-                        _ => p,
-                    }
-                })
-            }
-        };
-        let Some(target) = target else {
-            tracing::debug!(uri = %r.uri().as_str(), "no next hop; dropping");
-            return;
-        };
-        let max_forwards = r.max_forwards().map_or(70, |m| m.saturating_sub(1));
-        let v6 = target.addr.is_ipv6();
-        let Some(our_addr) = self.listen_for(target.mode, v6) else {
-            tracing::debug!(mode = %target.mode, "no listener for the next hop's transport");
-            return;
-        };
-        let branch = self.stateless_branch(&r);
-        let mut b = MessageBuilder::request(r.method(), &request_uri).header(
-            HeaderName::Via,
-            format_args!(
-                "SIP/2.0/{} {our_addr};branch={branch}",
-                target.mode.via_token()
-            ),
-        );
-        // Record-Route initial requests (two entries when the transport changes, RFC 5658).
-        if !in_dialog && !matches!(r.method(), Method::Ack | Method::Cancel | Method::Register) {
-            if let Some(rr) = self.record_route_for(target.mode, v6) {
-                b = b.header(HeaderName::RecordRoute, rr);
-            }
-            if (peer.mode != target.mode || peer.addr.is_ipv6() != v6)
-                && let Some(rr) = self.record_route_for(peer.mode, peer.addr.is_ipv6())
-            {
-                b = b.header(HeaderName::RecordRoute, rr);
-            }
-        }
-        let top_via = r.top_via();
-        let mut first_via = true;
-        let mut routes_written = false;
-        for f in r.headers() {
-            match f.name {
-                HeaderName::Via if first_via => {
-                    first_via = false;
-                    let mut v = top_via.as_str().to_string();
-                    // §18.2.1: received, and rport filled in.
-                    if top_via.host_ip() != Some(peer.addr.ip()) && top_via.received().is_none() {
-                        v.push_str(&format!(";received={}", peer.addr.ip()));
-                    }
-                    if matches!(top_via.rport(), Some(Rport::Requested)) {
-                        v = v.replacen(";rport", &format!(";rport={}", peer.addr.port()), 1);
-                    }
-                    let rest = f.value.strip_prefix(top_via.as_str()).unwrap_or("");
-                    b = b.header(HeaderName::Via, format_args!("{v}{rest}"));
-                }
-                HeaderName::Route => {
-                    if !routes_written {
-                        routes_written = true;
-                        for rt in &routes {
-                            b = b.header(HeaderName::Route, rt);
-                        }
-                    }
-                }
-                HeaderName::MaxForwards => {}
-                HeaderName::ContentLength => {}
-                _ => b = b.header(f.raw_name, f.value),
-            }
-        }
-        b = b.header(HeaderName::MaxForwards, max_forwards);
-        let bytes = b.finish_with_body(None, r.body()).freeze();
-        // Content-Type was copied among the headers; finish_with_body(None, ..) only
-        // writes Content-Length.
-        self.remember_upstream(branch, peer, now);
-        self.stats.forwarded += 1;
-        self.out.push_back(Transmit {
-            peer: target,
-            bytes,
-            tx: None,
-        });
-    }
-
-    fn remember_upstream(&mut self, branch: String, peer: Peer, now: Instant) {
-        let until = now + self.config.timers.invite_proceeding_timeout + self.config.timers.t1x64();
-        if self
-            .upstream
-            .insert(branch.clone(), Upstream { peer, until })
-            .is_none()
-        {
-            self.upstream_order.push_back(branch);
-        }
-        while self.upstream_order.len() > MAX_UPSTREAM {
-            if let Some(old) = self.upstream_order.pop_front() {
-                self.upstream.remove(&old);
-            }
-        }
-    }
-
-    /// A response: ours at the top of the Via is removed, and it goes to the next.
-    fn forward_response(&mut self, r: Response, _now: Instant) {
-        let top = r.top_via();
-        let Some(branch) = top.branch() else { return };
-        let ours = self.config.listen.iter().any(|(_, a)| {
-            top.host_ip()
-                .is_some_and(|ip| ip == a.ip() || a.ip().is_unspecified())
-                && top.port().unwrap_or(5060) == a.port()
-        });
-        if !ours || r.via_count() < 2 {
-            return;
-        }
-        let next = r.vias().nth(1);
-        let Some(next) = next else { return };
-        let upstream = self.upstream.get(branch).map(|u| u.peer.clone());
-        let peer = match upstream {
-            Some(p) => p,
-            None => {
-                let mode = TransportMode::parse(next.transport()).unwrap_or(TransportMode::Udp);
-                let ip = next.received_ip().or(next.host_ip());
-                let Some(ip) = ip else { return };
-                let port = match next.rport() {
-                    Some(Rport::Port(p)) => p,
-                    _ => next.port().unwrap_or(mode.default_port()),
-                };
-                Peer::new(mode, SocketAddr::new(ip, port))
-            }
-        };
-        let mut b = MessageBuilder::response_into(
-            bytes::BytesMut::with_capacity(r.head().len() + r.body().len()),
-            r.status(),
-            r.reason(),
-        );
-        let mut first_via = true;
-        for f in r.headers() {
-            match f.name {
-                HeaderName::Via if first_via => {
-                    first_via = false;
-                    let rest = f
-                        .value
-                        .strip_prefix(top.as_str())
-                        .unwrap_or("")
-                        .trim_start()
-                        .trim_start_matches(',')
-                        .trim_start();
-                    if !rest.is_empty() {
-                        b = b.header(HeaderName::Via, rest);
-                    }
-                }
-                HeaderName::ContentLength => {}
-                _ => b = b.header(f.raw_name, f.value),
-            }
-        }
-        let bytes = b.finish_with_body(None, r.body()).freeze();
-        self.stats.responses_forwarded += 1;
-        self.out.push_back(Transmit {
-            peer,
-            bytes,
-            tx: None,
-        });
     }
 }
 

@@ -10,6 +10,8 @@
 
 pub mod bindings;
 mod core;
+mod proxy;
+mod register;
 #[cfg(feature = "tokio")]
 pub mod server;
 pub mod users;

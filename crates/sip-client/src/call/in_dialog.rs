@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use sip_auth::{AuthSession, AuthorizationValue, RequestTarget};
-use sip_message::offer_answer::OfferAnswerError;
+use sip_message::offer_answer::{LocalMedia, OfferAnswerError};
 use sip_message::sdp::Direction;
 use sip_message::{Method, Response, TransportMode};
 
@@ -224,14 +224,24 @@ impl InviteSession {
         r
     }
 
-    /// Sends a re-INVITE (or UPDATE) with a fresh offer of our current media.
+    /// Sends a re-INVITE (or UPDATE) with a fresh offer of our media, changed to
+    /// `media` when given (another codec list, port or address).
     pub(crate) fn reoffer(
         &mut self,
         method: Method,
+        media: Option<LocalMedia>,
         ctx: &mut Ctx<'_>,
         now: Instant,
     ) -> Result<(), CallError> {
-        self.send_offer(method, ctx, now)
+        let before = self.media.local().clone();
+        if let Some(m) = media {
+            self.media.set_local(m);
+        }
+        let r = self.send_offer(method, ctx, now);
+        if r.is_err() {
+            self.media.set_local(before);
+        }
+        r
     }
 
     /// Sends a request the application built (INFO, MESSAGE...) in the call.

@@ -132,7 +132,7 @@ pub(super) enum CallCommand {
     Cancel,
     Hangup,
     Hold(bool),
-    Reoffer(Method),
+    Reoffer(Method, Option<LocalMedia>),
     Refer(String),
     NotifyTransfer(StatusCode, bool),
     Send(Method, Option<String>, Bytes),

@@ -149,9 +149,14 @@ impl CallHandle {
         self.command(CallCommand::Hold(on)).await
     }
 
-    /// Sends a fresh offer in a re-INVITE or UPDATE.
-    pub async fn reoffer(&self, method: Method) -> Result<(), ClientError> {
-        self.command(CallCommand::Reoffer(method)).await
+    /// Sends a fresh offer in a re-INVITE or UPDATE; `media` changes ours (a codec
+    /// change).
+    pub async fn reoffer(
+        &self,
+        method: Method,
+        media: Option<LocalMedia>,
+    ) -> Result<(), ClientError> {
+        self.command(CallCommand::Reoffer(method, media)).await
     }
 
     /// Transfers the peer to `target` (REFER); the peer's progress comes as

@@ -97,7 +97,7 @@ impl UaHost {
             CallCommand::Cancel => ep.cancel(id, now),
             CallCommand::Hangup => ep.hangup(id, now),
             CallCommand::Hold(on) => ep.hold(id, on, now),
-            CallCommand::Reoffer(method) => ep.reoffer(id, method, now),
+            CallCommand::Reoffer(method, media) => ep.reoffer(id, method, media, now),
             CallCommand::Refer(target) => ep.refer(id, &target, now),
             CallCommand::NotifyTransfer(status, last) => ep.notify_transfer(id, status, last, now),
             CallCommand::Send(method, ct, body) => {

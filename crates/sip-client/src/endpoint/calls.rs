@@ -158,14 +158,16 @@ impl Endpoint {
         self.call_command(id, now, |s, ctx| s.hold(on, ctx, now))
     }
 
-    /// Sends a fresh offer of the call's media in a re-INVITE or an UPDATE.
+    /// Sends a fresh offer of the call's media in a re-INVITE or an UPDATE, changed to
+    /// `media` when given (a codec change).
     pub fn reoffer(
         &mut self,
         id: CallId,
         method: Method,
+        media: Option<sip_message::offer_answer::LocalMedia>,
         now: Instant,
     ) -> Result<(), crate::call::CallError> {
-        self.call_command(id, now, |s, ctx| s.reoffer(method, ctx, now))
+        self.call_command(id, now, |s, ctx| s.reoffer(method, media, ctx, now))
     }
 
     /// Transfers the call's peer to `target` (REFER, RFC 3515); how the peer's call

@@ -16,7 +16,7 @@ use crate::call::{CallInput, InviteSession};
 use crate::context::{AccountId, CallId, Ctx, Owner};
 use crate::machine::{Input, Machine, Output, Transmit};
 use crate::peer::Peer;
-use crate::registration::Registration;
+use crate::registration::{Registration, RegistrationInput};
 use crate::transaction::{TxError, TxEvent, TxId, shrink_map, shrink_queue};
 
 impl Endpoint {
@@ -162,8 +162,12 @@ impl Endpoint {
         };
         match owner {
             Owner::Registration(a) => self.on_account(a, now, |r, ctx| match what {
-                Ok(response) => r.on_response(id, response, ctx, now),
-                Err(timeout) => r.on_tx_failure(id, timeout, ctx, now),
+                Ok(response) => {
+                    r.handle_input(RegistrationInput::Response { tx: id, response }, ctx, now)
+                }
+                Err(timeout) => {
+                    r.handle_input(RegistrationInput::Failed { tx: id, timeout }, ctx, now)
+                }
             }),
             Owner::Request(rid) => {
                 let mut ctx = ctx!(self, owner);

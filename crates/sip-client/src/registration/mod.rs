@@ -11,15 +11,15 @@
 
 mod config;
 mod outcome;
+mod request;
 
 use std::collections::VecDeque;
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use sip_auth::{AuthError, AuthSession, RequestTarget};
 use sip_message::headers::{MinExpires, RetryAfter};
-use sip_message::{HeaderName, Message, MessageBuilder, Method, Request, Response, Uri};
+use sip_message::{HeaderName, Response, Uri};
 use sip_nat::{AddressLearner, Observation};
 
 pub use config::RegistrationConfig;
@@ -28,6 +28,16 @@ pub use outcome::{RegistrationError, RegistrationEvent, RegistrationState};
 use crate::context::{AccountId, Ctx, Identity};
 use crate::ids;
 use crate::transaction::TxId;
+
+/// What the endpoint routes to a registration (moved in once, like the call's).
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum RegistrationInput {
+    /// A response for the REGISTER's transaction.
+    Response { tx: TxId, response: Response },
+    /// The REGISTER's transaction timed out or could not send.
+    Failed { tx: TxId, timeout: bool },
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Purpose {
@@ -97,6 +107,22 @@ impl Registration {
         }
     }
 
+    /// One input from the endpoint: a response for our REGISTER's transaction, or
+    /// its failure.
+    pub(crate) fn handle_input(
+        &mut self,
+        input: RegistrationInput,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) {
+        match input {
+            RegistrationInput::Response { tx, response } => {
+                self.on_response(tx, response, ctx, now)
+            }
+            RegistrationInput::Failed { tx, timeout } => self.on_tx_failure(tx, timeout, ctx, now),
+        }
+    }
+
     /// The next event to report.
     pub(crate) fn poll_event(&mut self) -> Option<RegistrationEvent> {
         self.events.pop_front()
@@ -144,42 +170,6 @@ impl Registration {
     /// The address Via and Contact advertise now.
     pub fn advertised(&self) -> SocketAddr {
         self.learner.advertised()
-    }
-
-    /// Our Contact URI.
-    pub fn contact_uri(&self) -> String {
-        self.contact_uri_at(self.learner.advertised())
-    }
-
-    fn contact_uri_at(&self, addr: SocketAddr) -> String {
-        let mut s = String::with_capacity(64);
-        let scheme = if self.config.peer.mode == sip_message::TransportMode::Tls
-            && self.config.registrar.starts_with("sips:")
-        {
-            "sips"
-        } else {
-            "sip"
-        };
-        let _ = write!(s, "{scheme}:");
-        if !self.config.contact_user.is_empty() {
-            let _ = write!(s, "{}@", self.config.contact_user);
-        }
-        let _ = write!(s, "{addr}");
-        if self.config.peer.mode != sip_message::TransportMode::Udp {
-            let _ = write!(s, ";transport={}", self.config.peer.mode.uri_param());
-        }
-        s
-    }
-
-    fn contact_value(&self, addr: SocketAddr, expires: Option<u32>) -> String {
-        let mut s = format!("<{}>", self.contact_uri_at(addr));
-        if let Some(inst) = &self.config.instance {
-            let _ = write!(s, ";+sip.instance=\"<{inst}>\"");
-        }
-        if let Some(e) = expires {
-            let _ = write!(s, ";expires={e}");
-        }
-        s
     }
 
     /// The next instant this registration needs [`Registration::handle_timeout`].
@@ -254,66 +244,8 @@ impl Registration {
         }
     }
 
-    fn build(
-        &mut self,
-        purpose: Purpose,
-        removing: Option<SocketAddr>,
-        authorization: &[sip_auth::AuthorizationValue],
-        ctx: &mut Ctx<'_>,
-    ) -> Result<Request, RegistrationError> {
-        self.cseq += 1;
-        let local = self.learner.advertised();
-        let expires = match purpose {
-            Purpose::Register => self.expires,
-            Purpose::Unregister => 0,
-        };
-        let name_addr = self.config.aor_name_addr();
-        let mut b = MessageBuilder::request(&Method::Register, &self.config.registrar)
-            .header(
-                HeaderName::Via,
-                format_args!(
-                    "SIP/2.0/{} {};rport;branch={}",
-                    self.config.peer.mode.via_token(),
-                    local,
-                    ids::branch(ctx.rng)
-                ),
-            )
-            .header(HeaderName::MaxForwards, "70")
-            .header(
-                HeaderName::From,
-                format_args!("{name_addr};tag={}", self.from_tag),
-            )
-            .header(HeaderName::To, &name_addr)
-            .header(HeaderName::CallId, &self.call_id)
-            .header(HeaderName::CSeq, format_args!("{} REGISTER", self.cseq))
-            .header(HeaderName::Contact, self.contact_value(local, None));
-        if let Some(old) = removing {
-            b = b.header(HeaderName::Contact, self.contact_value(old, Some(0)));
-        }
-        b = b.header(HeaderName::Expires, expires);
-        if let Some(ua) = &self.config.user_agent {
-            b = b.header(HeaderName::UserAgent, ua);
-        }
-        for a in authorization {
-            b = b.header(a.header, &a.value);
-        }
-        match b.build() {
-            Ok(Message::Request(r)) => Ok(r),
-            Ok(Message::Response(_)) => Err(RegistrationError::BadConfig(
-                "the REGISTER built reads back as a response".into(),
-            )),
-            Err(e) => Err(RegistrationError::BadConfig(e.to_string())),
-        }
-    }
-
     /// A response for our REGISTER.
-    pub(crate) fn on_response(
-        &mut self,
-        tx: TxId,
-        response: Response,
-        ctx: &mut Ctx<'_>,
-        now: Instant,
-    ) {
+    fn on_response(&mut self, tx: TxId, response: Response, ctx: &mut Ctx<'_>, now: Instant) {
         let Some(flight) = self.in_flight.as_ref().filter(|f| f.tx == tx) else {
             return;
         };
@@ -541,13 +473,7 @@ impl Registration {
     }
 
     /// The transaction of our REGISTER timed out or failed to send.
-    pub(crate) fn on_tx_failure(
-        &mut self,
-        tx: TxId,
-        timeout: bool,
-        ctx: &mut Ctx<'_>,
-        now: Instant,
-    ) {
+    fn on_tx_failure(&mut self, tx: TxId, timeout: bool, ctx: &mut Ctx<'_>, now: Instant) {
         let Some(flight) = self.in_flight.as_ref().filter(|f| f.tx == tx) else {
             return;
         };
