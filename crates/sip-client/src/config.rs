@@ -96,7 +96,10 @@ impl EndpointConfig {
 
     /// The Allow header value: the methods the endpoint takes.
     pub fn allow_value(&self) -> String {
-        let mut v: Vec<&str> = ["INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "UPDATE"].to_vec();
+        let mut v: Vec<&str> = [
+            "INVITE", "ACK", "CANCEL", "BYE", "OPTIONS", "UPDATE", "PRACK",
+        ]
+        .to_vec();
         for m in &self.methods {
             if !v.contains(&m.as_str()) {
                 v.push(m.as_str());
