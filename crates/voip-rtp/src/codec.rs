@@ -15,6 +15,10 @@ pub trait Codec: Send + std::fmt::Debug {
 
     /// Appends the samples of `payload` to `out`.
     fn decode(&mut self, payload: &[u8], out: &mut Vec<i16>);
+
+    /// A new instance of the same codec with no state (a session keeps one for each
+    /// direction).
+    fn fresh(&self) -> Box<dyn Codec>;
 }
 
 /// A codec for an SDP encoding name, if we have one.
@@ -125,6 +129,10 @@ impl Codec for Pcmu {
     fn decode(&mut self, payload: &[u8], out: &mut Vec<i16>) {
         out.extend(payload.iter().map(|c| ulaw_decode(*c)));
     }
+
+    fn fresh(&self) -> Box<dyn Codec> {
+        Box::new(Pcmu)
+    }
 }
 
 impl Codec for Pcma {
@@ -142,6 +150,10 @@ impl Codec for Pcma {
 
     fn decode(&mut self, payload: &[u8], out: &mut Vec<i16>) {
         out.extend(payload.iter().map(|c| alaw_decode(*c)));
+    }
+
+    fn fresh(&self) -> Box<dyn Codec> {
+        Box::new(Pcma)
     }
 }
 

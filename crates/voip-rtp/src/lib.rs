@@ -13,4 +13,19 @@
 #![forbid(unsafe_code)]
 
 pub mod codec;
+#[cfg(feature = "tokio")]
+pub mod driver;
+pub mod dtmf;
+pub mod jitter;
 pub mod packet;
+#[cfg(feature = "tokio")]
+pub mod ports;
+pub mod rtcp;
+pub mod session;
+pub mod stats;
+pub mod tone;
+
+pub use session::{
+    AudioFrame, Channel, MediaParams, RtpConfig, RtpEvent, RtpInput, RtpOutput, RtpSession,
+    RtpTransmit, SessionStats,
+};
