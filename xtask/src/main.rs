@@ -20,6 +20,7 @@ const SANS_IO: &[&str] = &[
     "sip-nat",
     "sip-client",
     "sip-registrar",
+    "voip-rtp",
 ];
 
 /// What the interop tests need: (program, Debian package).
@@ -28,6 +29,7 @@ const PEER_PROGRAMS: &[(&str, &str)] = &[
     ("kamcmd", "kamailio"),
     ("sipp", "sip-tester"),
     ("openssl", "openssl"),
+    ("baresip", "baresip"),
 ];
 
 /// Kamailio modules the interop configuration loads: (module, Debian package).
@@ -123,10 +125,12 @@ fn ci() -> Result<(), String> {
         "interop",
         "--test",
         "interop_calls",
+        "--test",
+        "interop_media",
         "--",
         "--test-threads=2",
     ]);
-    step("interop with Kamailio and SIPp", c)?;
+    step("interop with Kamailio, SIPp and baresip", c)?;
     eprintln!("==> ci passed in {:.0}s", t.elapsed().as_secs_f64());
     Ok(())
 }
@@ -198,7 +202,9 @@ fn missing_peers() -> Vec<&'static str> {
 fn peers() -> Result<(), String> {
     let missing = missing_peers();
     if missing.is_empty() {
-        eprintln!("==> peers: kamailio, kamcmd, sipp and the Kamailio modules are installed");
+        eprintln!(
+            "==> peers: kamailio, kamcmd, sipp, baresip and the Kamailio modules are installed"
+        );
         return Ok(());
     }
     eprintln!("==> peers: installing {}", missing.join(" "));
@@ -229,6 +235,7 @@ fn peers() -> Result<(), String> {
         "kamailio-tls-modules",
         "sip-tester",
         "openssl",
+        "baresip",
     ];
     step("apt-get install", apt(&install))?;
     // The package may start a service on *:5060 where an init system runs; the tests

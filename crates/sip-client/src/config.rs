@@ -36,6 +36,11 @@ pub struct EndpointConfig {
     /// How long an outgoing call rings before it is cancelled, unless the call says
     /// otherwise.
     pub ring_timeout: Duration,
+    /// How long an incoming call may ring unanswered before it is refused with 480
+    /// (a caller that vanished without CANCEL leaves nothing behind); an INVITE's
+    /// own Expires, when shorter, ends it earlier with 487 (RFC 3261 §13.3.1).
+    /// `None`: it rings until its Expires, the caller's CANCEL or the application.
+    pub incoming_ring_limit: Option<Duration>,
     /// Session timers (RFC 4028): keep-alive re-INVITEs, so a call whose peer
     /// vanished ends by itself. `None` turns them off.
     pub session_timer: Option<SessionTimerConfig>,
@@ -72,6 +77,7 @@ impl Default for EndpointConfig {
             udp_size_threshold: Some(UDP_SIZE_THRESHOLD),
             codecs: default_codecs(),
             ring_timeout: Duration::from_secs(180),
+            incoming_ring_limit: Some(Duration::from_secs(300)),
             session_timer: Some(SessionTimerConfig::default()),
         }
     }

@@ -55,8 +55,8 @@ pub use context::{AccountId, CallId, RequestId};
 pub use dialog::{Dialog, DialogState};
 #[cfg(feature = "tokio")]
 pub use driver::{
-    CallHandle, ClientError, ClientEvent, IncomingCall, Registered, RequestHandle, SipClient,
-    SipClientConfig, Tap, Wire,
+    CallControl, CallHandle, ClientError, ClientEvent, IncomingCall, Registered, RequestHandle,
+    SipClient, SipClientConfig, Tap, Wire,
 };
 pub use endpoint::{Endpoint, Event};
 pub use ids::instance_id;

@@ -194,6 +194,25 @@ pub(crate) fn ladder(start: std::time::Instant) -> Tap {
     })
 }
 
+/// [`ladder`] with the name of the party on each line (`alice  → INVITE …`), for
+/// several parties in one process.
+pub(crate) fn named_ladder(start: std::time::Instant, name: &str) -> Tap {
+    let name = name.to_string();
+    Arc::new(move |w: Wire<'_>| {
+        let t = start.elapsed().as_secs_f64();
+        match w {
+            Wire::Sent { peer, bytes } => {
+                if let Ok(m) = Message::parse(bytes.clone()) {
+                    println!("{t:7.3}  {name:<6} → {} ({peer})", first_line(&m));
+                }
+            }
+            Wire::Received { peer, message } => {
+                println!("{t:7.3}  {name:<6} ← {} ({peer})", first_line(message));
+            }
+        }
+    })
+}
+
 /// `INVITE sip:bob@example.com` or `407 Proxy Authentication Required` (with the
 /// method of the CSeq for responses).
 pub(crate) fn first_line(m: &Message) -> String {

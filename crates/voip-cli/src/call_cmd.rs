@@ -3,18 +3,18 @@
 //! up cleanly (`--expect answer`), refused busy (`--expect busy`), or cancelled with
 //! the CANCEL answered 200 and the INVITE 487 (`--expect cancel`).
 
-use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
 use sip_client::{CallEvent, CallSpec, EndReason, SipClient, Wire};
-use sip_message::offer_answer::LocalMedia;
 use sip_message::{Message, Method};
 use tokio::sync::mpsc;
+use voip_facade::CallMedia;
 
 use crate::account::{AccountArgs, ladder, reason, register_timeout};
+use crate::media_plan::MediaArgs;
 
 /// How the call is expected to end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -56,6 +56,8 @@ pub(crate) struct CallArgs {
     /// How long to wait for the registrar, seconds.
     #[arg(long, default_value_t = 40)]
     timeout: u64,
+    #[command(flatten)]
+    media: MediaArgs,
 }
 
 pub(crate) fn run(args: &CallArgs) -> ExitCode {
@@ -88,6 +90,7 @@ async fn call(args: &CallArgs) -> Result<(), String> {
     if args.account.user.is_none() {
         return Err("--user is required".into());
     }
+    let plan = args.media.plan()?;
     let start = Instant::now();
     let mut config = args.account.config(Some(&args.server), !args.no_register)?;
     config.register = !args.no_register;
@@ -101,18 +104,22 @@ async fn call(args: &CallArgs) -> Result<(), String> {
     if let Some(r) = client.registered() {
         println!("registered {} as {}", r.aor, r.contact);
     }
-    // The RTP port we offer: held for the call (media itself comes with the phone).
-    let rtp = UdpSocket::bind(SocketAddr::new(client.local_addr().ip(), 0))
-        .map_err(|e| format!("cannot take an RTP port: {e}"))?;
-    let port = rtp.local_addr().map_err(|e| e.to_string())?.port();
+    let user = args.account.user.as_deref().unwrap_or("voip");
+    let media_config = plan.config(client.local_addr().ip(), user)?;
+    let media = Arc::new(
+        CallMedia::reserve(&media_config)
+            .await
+            .map_err(|e| e.to_string())?,
+    );
     let spec = CallSpec {
         ring_timeout: args.ring_timeout.map(secs),
-        ..CallSpec::new(&args.uri, LocalMedia::new(client.local_addr().ip(), port))
+        ..CallSpec::new(&args.uri, media.local().clone())
     };
     let mut call = client
         .call(client.account(), spec)
         .await
         .map_err(|e| format!("cannot call {}: {e}", args.uri))?;
+    let media_run = plan.start(&media, call.control(), "");
     let mut cancel_at = args
         .cancel_after
         .map(|s| tokio::time::Instant::now() + secs(s));
@@ -128,7 +135,13 @@ async fn call(args: &CallArgs) -> Result<(), String> {
                     println!("answered");
                     hangup_at = Some(tokio::time::Instant::now() + secs(args.duration));
                 }
-                Some(CallEvent::Media { negotiated, .. }) => println!("media: {negotiated}"),
+                Some(CallEvent::Media { negotiated, .. }) => {
+                    println!("media: {negotiated}");
+                    if let Err(e) = media.negotiated(&negotiated).await {
+                        println!("media: not started: {e}");
+                    }
+                }
+                Some(CallEvent::Dtmf { digit, .. }) => media.push_digit(digit),
                 Some(CallEvent::Ended { reason }) => break reason,
                 Some(_) => {}
                 None => break EndReason::Transport,
@@ -151,7 +164,17 @@ async fn call(args: &CallArgs) -> Result<(), String> {
             }
         }
     };
-    drop(rtp);
+    let stats = media.close().await;
+    let digits = media_run.finish().await?;
+    if stats.sent_packets + stats.received_packets > 0 {
+        println!(
+            "rtp: sent {} received {} lost {}",
+            stats.sent_packets, stats.received_packets, stats.lost
+        );
+    }
+    if !digits.is_empty() {
+        println!("dtmf received: {digits}");
+    }
     println!("ended: {}", describe(&ended));
     client.stop().await;
     let mut seen = Vec::new();

@@ -1,208 +1,246 @@
 //! `voip demo`: the stack end to end on loopback with no setup. An embedded registrar
-//! (digest, location proxy) starts on 127.0.0.1; alice registers over UDP and bob over
-//! TCP; alice pings bob with OPTIONS and calls him through the proxy (407 answered,
-//! 180, 200 with SDP, ACK), then hangs up; both deregister.
+//! (digest, location proxy) starts on 127.0.0.1; two phones register, alice over UDP
+//! and bob over TCP; alice calls bob through the proxy, bob answers and plays a 1 kHz
+//! tone that alice records, alice sends DTMF `1234#` as RFC 4733 events that bob
+//! reports, alice hangs up, both deregister. The SIP ladder is printed as it happens;
+//! the last line gives the figures measured, or the step that failed.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::Args;
-use sip_auth::CredentialsManager;
-use sip_client::{
-    CallEvent, CallSpec, ClientError, ClientEvent, OutgoingRequest, SipClient, SipClientConfig,
-};
-use sip_message::offer_answer::LocalMedia;
-use sip_message::{Method, OsRandom, Random, StatusCode, TransportMode};
+use sip_message::{OsRandom, Random, TransportMode};
 use sip_registrar::Users;
 use sip_registrar::server::{RegistrarServer, ServerConfig};
+use voip_facade::{CallState, EndReason, VoipPhone, VoipPhoneParameter};
+use voip_rtp::tone::{measure, sine, trim_silence};
+
+use crate::account::named_ladder;
 
 /// Arguments of `voip demo`.
 #[derive(Args, Debug)]
 pub(crate) struct DemoArgs {
-    /// How long the call lasts, milliseconds.
-    #[arg(long, default_value_t = 500)]
-    call_ms: u64,
+    /// How long bob's tone lasts, milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    tone_ms: u64,
+    /// Where to save what alice heard (a WAV file), if anywhere.
+    #[arg(long)]
+    record: Option<std::path::PathBuf>,
 }
 
 const REALM: &str = "demo.test";
+const TONE_HZ: f64 = 1000.0;
+const TONE_DBFS: f64 = -6.0;
 
-/// Media on loopback (RTP itself comes with the phone facade).
-fn media(port: u16) -> LocalMedia {
-    LocalMedia::new(IpAddr::from([127, 0, 0, 1]), port)
+/// A step that failed, and why.
+struct Failed {
+    step: &'static str,
+    reason: String,
 }
 
-fn config(server: SocketAddr, user: &str, password: &str, mode: TransportMode) -> SipClientConfig {
-    let mut creds = CredentialsManager::new();
-    creds.add(user, password, Some("127.0.0.1"), Some(REALM), None);
-    let mut c = SipClientConfig::new("127.0.0.1", user, creds);
-    c.port = Some(server.port());
-    c.domain = Some(REALM.into());
-    c.bind_ip = server.ip();
-    c.transport_mode = mode;
-    c.register_timeout = Duration::from_secs(10);
-    c
+fn failed(step: &'static str) -> impl FnOnce(String) -> Failed {
+    move |reason| Failed { step, reason }
 }
 
-async fn step<T>(what: &str, f: impl std::future::Future<Output = T>) -> Result<T, String> {
-    tokio::time::timeout(Duration::from_secs(10), f)
-        .await
-        .map_err(|_| format!("{what}: no answer within 10 s"))
+/// Runs `f` as step `step`, bounded to 10 s.
+async fn step<T, E: std::fmt::Display>(
+    step: &'static str,
+    f: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, Failed> {
+    match tokio::time::timeout(Duration::from_secs(10), f).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(Failed {
+            step,
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(Failed {
+            step,
+            reason: "nothing within 10 s".into(),
+        }),
+    }
 }
 
 pub(crate) fn run(args: &DemoArgs) -> ExitCode {
-    crate::runtime::run("demo", demo(args))
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            println!("demo: failed at runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(demo(args)) {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(f) => {
+            println!("demo: failed at {}: {}", f.step, f.reason);
+            ExitCode::from(1)
+        }
+    }
 }
 
-async fn demo(args: &DemoArgs) -> Result<(), String> {
+fn phone(
+    server: SocketAddr,
+    user: &str,
+    password: &str,
+    mode: TransportMode,
+    start: Instant,
+) -> VoipPhone {
+    let mut p = VoipPhoneParameter::new("127.0.0.1", user, password);
+    p.port = Some(server.port());
+    p.domain = Some(REALM.into());
+    p.bind_ip = server.ip();
+    p.transport_mode = mode;
+    p.register_timeout = Duration::from_secs(10);
+    p.tap = Some(named_ladder(start, user));
+    VoipPhone::new(p)
+}
+
+async fn demo(args: &DemoArgs) -> Result<String, Failed> {
+    let start = Instant::now();
     let mut rng = OsRandom;
     let (pa, pb) = (rng.token(12), rng.token(12));
     let mut users = Users::new();
     users.add("alice", &pa);
     users.add("bob", &pb);
-    let cfg = ServerConfig::new("127.0.0.1:0".parse().map_err(|e| format!("{e}"))?, REALM);
-    let registrar = RegistrarServer::start(cfg, users)
-        .await
-        .map_err(|e| format!("registrar: {e}"))?;
-    let server = registrar
+    let cfg = ServerConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)), REALM);
+    let registrar = step("registrar", RegistrarServer::start(cfg, users)).await?;
+    let udp = registrar
         .local_addr(TransportMode::Udp)
-        .ok_or("the registrar has no UDP address")?;
+        .ok_or("no UDP address".to_string())
+        .map_err(failed("registrar"))?;
     let tcp = registrar
         .local_addr(TransportMode::Tcp)
-        .ok_or("the registrar has no TCP address")?;
-    println!("registrar  listening on udp {server} and tcp {tcp}, realm {REALM}");
+        .ok_or("no TCP address".to_string())
+        .map_err(failed("registrar"))?;
+    println!("registrar    listening on udp {udp} and tcp {tcp}, realm {REALM}");
 
-    let alice = SipClient::start(config(server, "alice", &pa, TransportMode::Udp))
-        .await
-        .map_err(|e: ClientError| format!("alice: {e}"))?;
-    if let Some(r) = alice.registered() {
-        println!(
-            "alice      registered {} over UDP as {} for {} s",
-            r.aor, r.contact, r.expires
-        );
-    }
-    let mut bob = SipClient::start(config(tcp, "bob", &pb, TransportMode::Tcp))
-        .await
-        .map_err(|e| format!("bob: {e}"))?;
-    if let Some(r) = bob.registered() {
-        println!(
-            "bob        registered {} over TCP as {} for {} s",
-            r.aor, r.contact, r.expires
-        );
-    }
+    let alice = phone(udp, "alice", &pa, TransportMode::Udp, start);
+    let bob = phone(tcp, "bob", &pb, TransportMode::Tcp, start);
+    let t = Instant::now();
+    let (a, b) = tokio::join!(alice.start(), bob.start());
+    step("register alice", async { a }).await?;
+    step("register bob", async { b }).await?;
+    let registration_ms = t.elapsed().as_secs_f64() * 1000.0;
+    println!("alice, bob   registered in {registration_ms:.1} ms");
 
-    // Bob answers calls: 180, then 200 with his answer.
-    let mut events = bob.take_events().ok_or("no event stream")?;
-    let bob_task = tokio::spawn(async move {
-        let mut log = Vec::new();
-        while let Some(ev) = events.recv().await {
-            let ClientEvent::IncomingCall(incoming) = ev else {
-                continue;
-            };
-            log.push(format!(
-                "bob        got INVITE from {}",
-                incoming.request.from().uri().as_str()
-            ));
-            let mut call = incoming.call;
-            let _ = call.ring(StatusCode::RINGING, None).await;
-            let _ = call.answer(Some(media(40002))).await;
-            while let Some(e) = call.next_event().await {
-                match e {
-                    CallEvent::Media { negotiated, .. } => {
-                        log.push(format!("bob        media agreed: {negotiated}"))
-                    }
-                    CallEvent::Confirmed => {
-                        log.push("bob        got the ACK: call established".to_string())
-                    }
-                    CallEvent::Ended { reason } => {
-                        log.push(format!("bob        call ended: {reason:?}"));
-                        return log;
-                    }
-                    _ => {}
-                }
+    // Bob answers, plays the tone, and collects five digits.
+    let bob_side = {
+        let bob = bob.clone();
+        let tone_ms = args.tone_ms;
+        tokio::spawn(async move {
+            let call = step("bob's incoming call", async {
+                bob.next_call().await.ok_or("the phone stopped")
+            })
+            .await?;
+            println!("bob          call from {}", call.remote_party());
+            step("bob rings", call.ring()).await?;
+            step("bob answers", call.answer()).await?;
+            let tone = sine(TONE_HZ, TONE_DBFS, 8000, 0, (8 * tone_ms) as usize);
+            step("bob plays the tone", call.write_audio(&tone)).await?;
+            println!("bob          playing {tone_ms} ms of {TONE_HZ} Hz at {TONE_DBFS} dBFS");
+            let mut digits = String::new();
+            while digits.len() < 5 {
+                let d = step("bob gets DTMF", async {
+                    call.next_dtmf().await.ok_or("the call ended")
+                })
+                .await?;
+                digits.push(d);
             }
-        }
-        log
-    });
+            println!("bob          got DTMF {digits}");
+            Ok::<_, Failed>((digits, call))
+        })
+    };
 
-    // OPTIONS to bob through the proxy: answered by bob's UA core.
-    let account = alice.account();
-    let mut ping = alice
-        .send(
-            account,
-            OutgoingRequest::new(Method::Options, &format!("sip:bob@{REALM}")),
-        )
-        .await
-        .map_err(|e| format!("OPTIONS: {e}"))?;
-    let resp = step("OPTIONS", ping.final_response())
-        .await?
-        .map_err(|e| format!("OPTIONS: {e}"))?;
+    let t = Instant::now();
+    let call = step("alice calls bob", alice.call("bob")).await?;
+    step("bob answers", call.wait_answered()).await?;
+    let setup_ms = t.elapsed().as_secs_f64() * 1000.0;
+    println!("alice        answered after {setup_ms:.1} ms");
+    // Alice records a little longer than the tone lasts.
+    let samples = (8 * args.tone_ms + 4000) as usize;
+    let heard = step("alice records", call.read_audio(samples)).await?;
+    let loud = trim_silence(&heard, 300);
+    if loud.is_empty() {
+        return Err(Failed {
+            step: "alice records",
+            reason: "only silence came".into(),
+        });
+    }
+    let m = measure(loud, 8000);
     println!(
-        "alice      OPTIONS bob: {} {} (Allow: {})",
-        resp.status().as_u16(),
-        resp.reason(),
-        resp.header(sip_message::HeaderName::Allow).unwrap_or("")
+        "alice        heard {} ms of sound: {:.1} Hz at {:.1} dBFS",
+        loud.len() / 8,
+        m.freq_hz,
+        m.level_dbfs
     );
-
-    // The call.
-    let spec = CallSpec::new(&format!("sip:bob@{REALM}"), media(40000));
-    let mut call = alice
-        .call(account, spec)
-        .await
-        .map_err(|e| format!("INVITE: {e}"))?;
-    loop {
-        match step("INVITE", call.next_event()).await? {
-            Some(CallEvent::Progress { response }) => println!(
-                "alice      INVITE: {} {}",
-                response.status().as_u16(),
-                response.reason()
-            ),
-            Some(CallEvent::Answered { response }) => {
-                println!(
-                    "alice      INVITE: {} {}; ACK sent",
-                    response.status().as_u16(),
-                    response.reason()
-                );
-            }
-            Some(CallEvent::Media { negotiated, .. }) => {
-                println!("alice      media agreed: {negotiated}");
-                break;
-            }
-            Some(CallEvent::Ended { reason }) => {
-                return Err(format!("the call failed: {reason:?}"));
-            }
-            Some(_) => {}
-            None => return Err("the call vanished".into()),
+    if let Some(path) = &args.record {
+        step("saving the recording", async {
+            voip_facade::wav::write(path, &heard)
+        })
+        .await?;
+        println!("alice        saved what she heard to {}", path.display());
+    }
+    step("alice sends DTMF", call.send_dtmf("1234#")).await?;
+    // The digits take 5 × 160 ms; bob reports them.
+    let (digits, bob_call) = match tokio::time::timeout(Duration::from_secs(10), bob_side).await {
+        Ok(Ok(r)) => r?,
+        Ok(Err(e)) => {
+            return Err(Failed {
+                step: "bob",
+                reason: e.to_string(),
+            });
         }
-    }
-    tokio::time::sleep(Duration::from_millis(args.call_ms)).await;
-    call.hangup().await.map_err(|e| format!("BYE: {e}"))?;
-    loop {
-        match step("BYE", call.next_event()).await? {
-            Some(CallEvent::Ended { reason }) => {
-                println!("alice      BYE answered: call ended ({reason:?})");
-                break;
-            }
-            Some(_) => {}
-            None => return Err("the call vanished".into()),
+        Err(_) => {
+            return Err(Failed {
+                step: "bob gets DTMF",
+                reason: "nothing within 10 s".into(),
+            });
         }
+    };
+    step("alice hangs up", call.hangup()).await?;
+    let ended = step("the call ends", async {
+        Ok::<_, String>(call.wait_ended().await)
+    })
+    .await?;
+    if ended != EndReason::LocalBye || !matches!(call.state(), CallState::Ended(_)) {
+        return Err(Failed {
+            step: "the call ends",
+            reason: format!("{ended:?}"),
+        });
     }
-    let log = step("bob's side", bob_task)
-        .await?
-        .map_err(|e| format!("bob's task: {e}"))?;
-    for line in log {
-        println!("{line}");
-    }
-
+    let bob_ended = step("bob's call ends", async {
+        Ok::<_, String>(bob_call.wait_ended().await)
+    })
+    .await?;
+    println!("bob          call ended: {bob_ended:?}");
+    let stats = call.stats().await;
+    println!(
+        "alice        RTP sent {} received {} lost {}, jitter {:?}",
+        stats.sent_packets, stats.received_packets, stats.lost, stats.jitter
+    );
     alice.stop().await;
-    println!("alice      deregistered");
     bob.stop().await;
-    println!("bob        deregistered");
-    if let Some((stats, bindings)) = registrar.stats().await {
+    println!("alice, bob   deregistered");
+    if let Some((s, bindings)) = registrar.stats().await {
         println!(
-            "registrar  {} registrations, {} challenges, {} requests forwarded, {bindings} bindings left",
-            stats.registered, stats.challenged, stats.forwarded
+            "registrar    {} registrations, {} challenges, {} requests forwarded, {bindings} bindings left",
+            s.registered, s.challenged, s.forwarded
         );
     }
-    Ok(())
+    if (m.freq_hz - TONE_HZ).abs() > 10.0 || (m.level_dbfs - TONE_DBFS).abs() > 2.0 {
+        return Err(Failed {
+            step: "the tone",
+            reason: format!("heard {:.1} Hz at {:.1} dBFS", m.freq_hz, m.level_dbfs),
+        });
+    }
+    Ok(format!(
+        "demo: ok registration_ms={registration_ms:.1} setup_ms={setup_ms:.1} rtp_sent={} rtp_received={} rtp_lost={} dtmf={digits} tone_hz={:.0} level_dbfs={:.1}",
+        stats.sent_packets, stats.received_packets, stats.lost, m.freq_hz, m.level_dbfs
+    ))
 }

@@ -3,8 +3,8 @@
 //! then BYE), refuse busy (486), or ring until the caller cancels. One line per
 //! call; exits 0 once `--calls` calls were handled as asked.
 
-use std::net::{SocketAddr, UdpSocket};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -12,8 +12,10 @@ use sip_client::{CallEvent, CallHandle, ClientEvent, EndReason, IncomingCall, Si
 use sip_message::StatusCode;
 use sip_message::offer_answer::LocalMedia;
 use tokio::sync::mpsc;
+use voip_facade::{CallMedia, MediaConfig};
 
 use crate::account::{AccountArgs, ladder, reason, register_timeout};
+use crate::media_plan::{MediaArgs, MediaPlan};
 
 /// Arguments of `voip listen`.
 #[derive(Args, Debug)]
@@ -53,7 +55,12 @@ pub(crate) struct ListenArgs {
     /// How long to wait for the registrar, seconds.
     #[arg(long, default_value_t = 40)]
     register_timeout: u64,
+    #[command(flatten)]
+    media: MediaArgs,
 }
+
+/// The media of every call: its configuration and what to do with the audio.
+type Media = Option<(Arc<MediaConfig>, Arc<MediaPlan>)>;
 
 /// What to do with each call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +85,7 @@ async fn listen(args: &ListenArgs) -> Result<(), String> {
     } else {
         Mode::Answer
     };
+    let plan = Arc::new(args.media.plan()?);
     let start = Instant::now();
     let server = if args.no_register {
         None
@@ -98,6 +106,12 @@ async fn listen(args: &ListenArgs) -> Result<(), String> {
         Some(r) => println!("registered {} as {}", r.aor, r.contact),
         None => println!("listening on {}", client.local_addr()),
     }
+    let media: Media = if args.no_media {
+        None
+    } else {
+        let user = args.account.user.as_deref().unwrap_or("voip");
+        Some((plan.config(client.local_addr().ip(), user)?, plan))
+    };
     let mut events = client.take_events().ok_or("no event stream")?;
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Outcome>();
     let deadline = args
@@ -111,9 +125,9 @@ async fn listen(args: &ListenArgs) -> Result<(), String> {
                     number += 1;
                     let ip = client.local_addr().ip();
                     let duration = args.duration.map(|s| Duration::from_secs_f64(s.max(0.0)));
-                    let (done, no_media) = (done_tx.clone(), args.no_media);
+                    let (done, media) = (done_tx.clone(), media.clone());
                     tokio::spawn(async move {
-                        let out = handle(number, incoming, mode, ip, no_media, duration).await;
+                        let out = handle(number, incoming, mode, ip, media, duration).await;
                         let _ = done.send(out);
                     });
                 }
@@ -159,28 +173,34 @@ async fn handle(
     incoming: IncomingCall,
     mode: Mode,
     ip: std::net::IpAddr,
-    no_media: bool,
+    media: Media,
     duration: Option<Duration>,
 ) -> Outcome {
     let from = incoming.request.from().uri().as_str().to_string();
     let mut call: CallHandle = incoming.call;
     let head = format!("call {n} from {from}:");
-    // An RTP port for the answer, held for the call; the discard port with --no-media.
-    let rtp = if no_media {
-        None
-    } else {
-        UdpSocket::bind(SocketAddr::new(ip, 0)).ok()
+    // RTP ports for the answer, held for the call; the discard port with --no-media.
+    let (media, local) = match media {
+        Some((config, plan)) => match CallMedia::reserve(&config).await {
+            Ok(m) => {
+                let m = Arc::new(m);
+                let run = plan.start(&m, call.control(), &format!("call {n}: "));
+                let local = m.local().clone();
+                (Some((m, run)), local)
+            }
+            Err(e) => {
+                let _ = call.reject(StatusCode::SERVICE_UNAVAILABLE).await;
+                return (false, format!("{head} refused (503): {e}"));
+            }
+        },
+        None => (None, LocalMedia::new(ip, 9)),
     };
-    let port = rtp
-        .as_ref()
-        .and_then(|s| s.local_addr().ok())
-        .map_or(9, |a| a.port());
     let started = Instant::now();
     let r = match mode {
         Mode::Busy => call.reject(StatusCode::BUSY_HERE).await,
         Mode::RingOnly => call.ring(StatusCode::RINGING, None).await,
         Mode::Answer => match call.ring(StatusCode::RINGING, None).await {
-            Ok(()) => call.answer(Some(LocalMedia::new(ip, port))).await,
+            Ok(()) => call.answer(Some(local)).await,
             Err(e) => Err(e),
         },
     };
@@ -194,6 +214,16 @@ async fn handle(
             ev = call.next_event() => match ev {
                 Some(CallEvent::Confirmed) => {
                     hangup_at = duration.map(|d| tokio::time::Instant::now() + d);
+                }
+                Some(CallEvent::Media { negotiated, .. }) => {
+                    if let Some((m, _)) = &media {
+                        let _ = m.negotiated(&negotiated).await;
+                    }
+                }
+                Some(CallEvent::Dtmf { digit, .. }) => {
+                    if let Some((m, _)) = &media {
+                        m.push_digit(digit);
+                    }
                 }
                 Some(CallEvent::Ended { reason }) => break reason,
                 Some(_) => {}
@@ -212,7 +242,21 @@ async fn handle(
             }
         }
     };
-    drop(rtp);
+    let mut head = head;
+    if let Some((m, run)) = media {
+        let stats = m.close().await;
+        match run.finish().await {
+            Ok(digits) if !digits.is_empty() => head = format!("{head} dtmf {digits};"),
+            Ok(_) => {}
+            Err(e) => return (false, format!("{head} {e}")),
+        }
+        if stats.received_packets > 0 {
+            head = format!(
+                "{head} rtp {} in, {} out;",
+                stats.received_packets, stats.sent_packets
+            );
+        }
+    }
     let secs = started.elapsed().as_secs_f64();
     match (mode, &ended) {
         (Mode::Answer, EndReason::RemoteBye) => (

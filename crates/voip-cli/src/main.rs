@@ -13,6 +13,7 @@ mod call_cmd;
 mod demo_cmd;
 mod digest_cmd;
 mod listen_cmd;
+mod media_plan;
 mod parse_cmd;
 mod register_cmd;
 mod registrar_cmd;

@@ -78,6 +78,7 @@ enum Command {
     Update(MediaParams),
     Stats(oneshot::Sender<SessionStats>),
     Close(oneshot::Sender<SessionStats>),
+    Drain(oneshot::Sender<()>),
 }
 
 /// Why a handle's request failed.
@@ -108,6 +109,7 @@ impl std::fmt::Debug for Command {
             Command::Update(_) => "Update",
             Command::Stats(_) => "Stats",
             Command::Close(_) => "Close",
+            Command::Drain(_) => "Drain",
         })
     }
 }
@@ -129,6 +131,7 @@ pub fn spawn(
         events: event_tx,
         shared: shared.clone(),
         pending: Vec::new(),
+        drains: Vec::new(),
     };
     tokio::spawn(task.run());
     Ok((
@@ -204,6 +207,17 @@ impl MediaHandle {
         Ok(rx.await.map_err(|_| MediaError::Closed)??)
     }
 
+    /// Waits until every sample written so far has been sent (or dropped because
+    /// the call is on hold): an announcement can hang up without cutting its end.
+    pub async fn drain(&self) -> Result<(), MediaError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(Command::Drain(tx))
+            .await
+            .map_err(|_| MediaError::Closed)?;
+        rx.await.map_err(|_| MediaError::Closed)
+    }
+
     /// New negotiated parameters (after a re-INVITE: hold, a codec or address change).
     pub async fn update(&self, params: MediaParams) -> Result<(), MediaError> {
         self.commands
@@ -241,6 +255,8 @@ struct Task {
     shared: Arc<Shared>,
     /// Audio written that the session's queue had no room for yet.
     pending: Vec<i16>,
+    /// Who waits for the audio written so far to go out.
+    drains: Vec<oneshot::Sender<()>>,
 }
 
 fn now() -> std::time::Instant {
@@ -283,6 +299,7 @@ impl Task {
                     Some(Command::Stats(reply)) => {
                         let _ = reply.send(self.session.stats());
                     }
+                    Some(Command::Drain(reply)) => self.drains.push(reply),
                     Some(Command::Close(reply)) => {
                         self.session.close(now());
                         close_reply = Some(reply);
@@ -295,6 +312,14 @@ impl Task {
             if !self.pending.is_empty() {
                 let taken = self.session.write_audio(&self.pending);
                 self.pending.drain(..taken);
+            }
+            if !self.drains.is_empty()
+                && self.pending.is_empty()
+                && self.session.queued_audio().is_zero()
+            {
+                for d in self.drains.drain(..) {
+                    let _ = d.send(());
+                }
             }
         }
         self.flush().await;

@@ -54,7 +54,9 @@ pub enum EndReason {
     /// We cancelled our INVITE (the 487 came, or a 2xx that crossed the CANCEL was
     /// ended with BYE, or no final response came within 64·T1 of the CANCEL).
     Cancelled,
-    /// Nobody answered within the ring timeout; the INVITE was cancelled.
+    /// Nobody answered within the ring timeout; the INVITE was cancelled. For a
+    /// call we received: it rang out unanswered (the INVITE's Expires or the
+    /// endpoint's ring limit), and was refused with 487 or 480.
     NoAnswer,
     /// The caller cancelled the INVITE we had not answered (CANCEL, or BYE on the
     /// early dialog).
@@ -152,8 +154,19 @@ pub enum CallEvent {
         /// Whether this is the last report.
         done: bool,
     },
+    /// A transfer's subscription ended because one of its requests failed (our
+    /// REFER was refused or got no answer, or the peer refused or did not answer a
+    /// NOTIFY we sent for its REFER): only that subscription ends, the call goes on
+    /// (RFC 5057). A response, if any, was also reported as
+    /// [`CallEvent::Response`].
+    SubscriptionEnded {
+        /// REFER or NOTIFY.
+        method: Method,
+        /// The response's status, 408 when none came, 503 when sending failed.
+        status: u16,
+    },
     /// An early dialog of a fork ended without being answered (another fork
-    /// answered, or the INVITE failed).
+    /// answered, the fork sent BYE on it, or the INVITE failed).
     EarlyDialogEnded {
         /// The fork's To tag.
         remote_tag: String,

@@ -1,8 +1,11 @@
 //! Our requests inside a call's dialogs (RFC 3261 §12.2, §14, §15; RFC 3311): BYE;
 //! re-INVITE and UPDATE with a new offer (hold, unhold), one at a time, sent again
-//! after the §14.1 back-off when refused with 491; INFO and others for the
-//! application; a 481 or 408 (or no answer) to any of them ends the dialog; a
-//! challenge is answered. The peer's requests are in `incoming.rs`.
+//! after the §14.1 back-off when refused with 491, our media as it was when refused
+//! otherwise (RFC 3264 §8); INFO and others for the application; a 481 or 408 (or
+//! no answer) to any of them ends the dialog, with a BYE after a 408 (RFC 4028
+//! §10), except for the requests of a transfer's subscription, whose failure ends
+//! only that subscription (RFC 5057); a challenge is answered. The peer's requests
+//! are in `incoming.rs`.
 
 use std::time::{Duration, Instant};
 
@@ -33,6 +36,9 @@ pub(crate) enum Purpose {
     Plain,
     /// The PRACK of a reliable provisional response (RFC 3262).
     Prack,
+    /// A request of a transfer's subscription (our REFER, our NOTIFY for the
+    /// peer's): its failure ends that subscription, not the call (RFC 5057).
+    Subscription,
 }
 
 /// A body with its Content-Type, and extra header lines.
@@ -150,18 +156,22 @@ impl InviteSession {
         now: Instant,
     ) -> Result<(), CallError> {
         let Some(tag) = self.confirmed.clone() else {
-            self.end(reason, ctx);
+            self.end(reason, ctx, now);
             return Ok(());
         };
         self.retransmit = None;
         self.glare_retry = None;
+        // Nothing more to refresh or retransmit while the BYE waits for its answer.
+        self.session_timer = None;
+        self.reliable = None;
+        self.answer_after_prack = None;
         self.bye_wanted = false;
         self.state = CallState::Terminating;
         self.ending = Some(reason.clone());
         match self.send_in_dialog(&tag, Method::Bye, Body::none(), Purpose::Bye, ctx, now) {
             Ok(_) => Ok(()),
             Err(e) => {
-                self.end(reason, ctx);
+                self.end(reason, ctx, now);
                 Err(e)
             }
         }
@@ -211,15 +221,29 @@ impl InviteSession {
         if self.state != CallState::Confirmed {
             return Err(self.wrong_state(if on { "hold" } else { "unhold" }));
         }
-        let before = self.media.local().direction;
+        let before = self.media.local().clone();
         self.media.set_direction(if on {
             Direction::SendOnly
         } else {
             Direction::SendRecv
         });
-        let r = self.send_offer(Method::Invite, ctx, now);
+        self.offer_changed(before, Method::Invite, ctx, now)
+    }
+
+    /// Sends the offer of our media just changed from `before`; `before` comes back
+    /// if it cannot be sent or is refused.
+    fn offer_changed(
+        &mut self,
+        before: LocalMedia,
+        method: Method,
+        ctx: &mut Ctx<'_>,
+        now: Instant,
+    ) -> Result<(), CallError> {
+        let r = self.send_offer(method, ctx, now);
         if r.is_err() {
-            self.media.set_direction(before);
+            self.media.set_local(before);
+        } else if self.rollback.is_none() {
+            self.rollback = Some(before);
         }
         r
     }
@@ -237,11 +261,7 @@ impl InviteSession {
         if let Some(m) = media {
             self.media.set_local(m);
         }
-        let r = self.send_offer(method, ctx, now);
-        if r.is_err() {
-            self.media.set_local(before);
-        }
-        r
+        self.offer_changed(before, method, ctx, now)
     }
 
     /// Sends a request the application built (INFO, MESSAGE...) in the call.
@@ -314,11 +334,20 @@ impl InviteSession {
         match purpose {
             Purpose::Bye => {
                 let reason = self.ending.take().unwrap_or(EndReason::LocalBye);
-                self.end(reason, ctx);
+                self.end(reason, ctx, now);
             }
             Purpose::EndFork => self.dialogs.retain(|d| d.remote_tag != tag),
             Purpose::Prack => {}
             Purpose::Offer => self.on_offer_response(tx, &tag, cseq, &method, response, ctx, now),
+            Purpose::Subscription => {
+                self.events.push_back(CallEvent::Response {
+                    method: method.clone(),
+                    response,
+                });
+                if status >= 300 {
+                    self.subscription_failed(method, status);
+                }
+            }
             Purpose::Plain => {
                 if status == 481 || status == 408 {
                     self.events
@@ -345,7 +374,7 @@ impl InviteSession {
                 self.send_bye(reason, ctx, now)
             }
             r => {
-                self.end(r, ctx);
+                self.end(r, ctx, now);
                 Ok(())
             }
         }
@@ -368,10 +397,11 @@ impl InviteSession {
         }
         match status {
             200..=299 => {
+                self.rollback = None;
                 if let Some(d) = self.dialog_mut(tag) {
                     d.on_refresh_response(&response);
                 }
-                self.timer_from_response(&response, now);
+                self.timer_from_response(&response, ctx, now);
                 let sdp = is_sdp(response.content_type(), response.body());
                 let media = if self.media.offer_pending() {
                     Some(if sdp {
@@ -388,7 +418,7 @@ impl InviteSession {
                         .get(&tx)
                         .map(|r| r.authorization.clone())
                         .unwrap_or_default();
-                    self.send_ack(tag, cseq, &authorization, None, ctx);
+                    self.send_ack(tag, cseq, &authorization, None, Some(tx), ctx);
                 }
                 self.events.push_back(CallEvent::Response {
                     method: method.clone(),
@@ -419,6 +449,7 @@ impl InviteSession {
             }
             481 | 408 => {
                 self.media.offer_refused();
+                self.roll_back();
                 self.events.push_back(CallEvent::Response {
                     method: method.clone(),
                     response,
@@ -426,8 +457,9 @@ impl InviteSession {
                 let _ = self.send_bye_or_end(EndReason::DialogGone { status }, ctx, now);
             }
             _ => {
-                // Refused (488...): the session stays as it was.
+                // Refused (488...): the session stays as it was (RFC 3264 §8).
                 self.media.offer_refused();
+                self.roll_back();
                 self.events.push_back(CallEvent::Response {
                     method: method.clone(),
                     response,
@@ -488,7 +520,7 @@ impl InviteSession {
         tx: TxId,
         timeout: bool,
         ctx: &mut Ctx<'_>,
-        _now: Instant,
+        now: Instant,
     ) {
         let Some(req) = self.ours.remove(&tx) else {
             return;
@@ -496,6 +528,7 @@ impl InviteSession {
         if self.offer_tx == Some(tx) {
             self.offer_tx = None;
             self.media.offer_refused();
+            self.roll_back();
         }
         let reason = if timeout {
             EndReason::DialogGone { status: 408 }
@@ -505,11 +538,27 @@ impl InviteSession {
         match req.purpose {
             Purpose::Bye => {
                 let r = self.ending.take().unwrap_or(EndReason::LocalBye);
-                self.end(r, ctx);
+                self.end(r, ctx, now);
             }
             Purpose::EndFork => self.dialogs.retain(|d| d.remote_tag != req.remote_tag),
             Purpose::Prack => {}
-            Purpose::Offer | Purpose::Plain => self.end(reason, ctx),
+            Purpose::Subscription => {
+                self.subscription_failed(req.method, if timeout { 408 } else { 503 });
+            }
+            // §12.2.1.2 and RFC 4028 §10: a BYE still tries to end it at the peer.
+            Purpose::Offer | Purpose::Plain => {
+                let _ = self.send_bye_or_end(reason, ctx, now);
+            }
         }
+    }
+
+    /// A request of the transfer's subscription failed with `status` (408 when
+    /// no answer came): that subscription is over, the call goes on (RFC 5057).
+    fn subscription_failed(&mut self, method: Method, status: u16) {
+        if method == Method::Notify {
+            self.refer_subscription = false;
+        }
+        self.events
+            .push_back(CallEvent::SubscriptionEnded { method, status });
     }
 }

@@ -1,10 +1,12 @@
 //! The peer's requests inside a call's dialogs (RFC 3261 §12.2.2, §14.2, §15.1.2;
 //! RFC 3311; INFO DTMF): the CSeq check (lower refused with 500, equal accepted);
-//! BYE (before our answer, the INVITE gets 487); re-INVITE and UPDATE with
-//! offer/answer, 491 when they cross our own offer, 500 with Retry-After for an
-//! INVITE while our 2xx to the previous one waits for its ACK, 488 when no codec
-//! fits (the session stays); INFO DTMF as an event; OPTIONS answered; anything else
-//! answered 200 and given to the application.
+//! BYE (before our answer, the INVITE gets 487; on the early dialog of one fork of
+//! ours, only that fork ends); re-INVITE and UPDATE with offer/answer, 491 when
+//! they cross our own offer, 500 with Retry-After when an offer of the peer's is
+//! still unanswered or our 2xx to the previous INVITE waits for its ACK, 488 when
+//! no codec fits (the session stays); session timers only once the session is
+//! established; INFO DTMF as an event; OPTIONS answered; anything else answered
+//! 200 and given to the application.
 
 use std::time::Instant;
 
@@ -13,7 +15,7 @@ use sip_message::{HeaderName, MessageBuilder, Method, Request, StatusCode};
 
 use super::media::{Completed, is_sdp};
 use super::retransmit::Retransmit2xx;
-use super::{CallEvent, CallState, EndReason, InviteSession};
+use super::{CallEvent, CallState, EndReason, InviteSession, Role};
 use crate::context::Ctx;
 use crate::peer::Peer;
 use crate::transaction::TxId;
@@ -139,10 +141,15 @@ impl InviteSession {
         match request.method() {
             Method::Bye => {
                 reply.status(StatusCode::OK);
-                if self.state == CallState::Incoming {
+                if self.role == Role::Caller && self.confirmed.as_deref() != Some(from_tag.as_str())
+                {
+                    // The early dialog of one fork, or a fork we are ending: the
+                    // call goes on with the others.
+                    self.drop_dialog(&from_tag);
+                } else if self.state == CallState::Incoming {
                     self.bye_before_answer(reply.ctx, now);
                 } else {
-                    self.end(EndReason::RemoteBye, reply.ctx);
+                    self.end(EndReason::RemoteBye, reply.ctx, now);
                 }
             }
             Method::Invite => self.on_reinvite(&mut reply, peer),
@@ -205,6 +212,18 @@ impl InviteSession {
         self.offer_tx.is_some() || self.media.offer_pending()
     }
 
+    /// RFC 3261 §14.2, RFC 3311 §5.2: 500 with a Retry-After of 0 to 10 s.
+    fn retry_later(reply: &mut Answerer<'_, '_, '_>) {
+        let secs = reply.ctx.rng.next_u64() % 11;
+        let retry = [(HeaderName::RetryAfter, secs.to_string())];
+        reply.send(StatusCode::SERVER_INTERNAL_ERROR, &retry, None);
+    }
+
+    /// Whether the session is up (the INVITE answered), so session timers run.
+    fn established(&self) -> bool {
+        matches!(self.state, CallState::Confirmed | CallState::Answered)
+    }
+
     /// A 422 with our Min-SE when the request's session interval is too short.
     fn interval_too_small(&self, reply: &mut Answerer<'_, '_, '_>) -> bool {
         match Self::timer_check(reply.request, reply.ctx) {
@@ -220,15 +239,19 @@ impl InviteSession {
     /// A re-INVITE: its offer answered (or our offer in the 2xx, answered in the
     /// ACK); the 2xx retransmitted until the ACK.
     fn on_reinvite(&mut self, reply: &mut Answerer<'_, '_, '_>, peer: Peer) {
-        if !matches!(self.state, CallState::Confirmed | CallState::Answered) || self.offering() {
+        if self.state == CallState::Incoming || self.media.answer_due() {
+            // §14.2: the INVITE that made the dialog (and its offer) is not
+            // answered yet.
+            Self::retry_later(reply);
+            return;
+        }
+        if !self.established() || self.offering() {
             reply.status(StatusCode::REQUEST_PENDING);
             return;
         }
         if self.retransmit.is_some() {
             // §14.2: our 2xx to the previous INVITE still waits for its ACK.
-            let secs = reply.ctx.rng.next_u64() % 11;
-            let retry = [(HeaderName::RetryAfter, secs.to_string())];
-            reply.send(StatusCode::SERVER_INTERNAL_ERROR, &retry, None);
+            Self::retry_later(reply);
             return;
         }
         if self.interval_too_small(reply) {
@@ -271,14 +294,26 @@ impl InviteSession {
 
     /// An UPDATE (RFC 3311): its offer, if any, answered in the 200.
     fn on_update(&mut self, reply: &mut Answerer<'_, '_, '_>) {
-        if self.offering() {
+        let offers = is_sdp(reply.request.content_type(), reply.request.body());
+        if offers && self.media.answer_due() {
+            // RFC 3311 §5.2: an offer of the peer's still waits for our answer.
+            Self::retry_later(reply);
+            return;
+        }
+        if offers && self.offering() {
             reply.status(StatusCode::REQUEST_PENDING);
             return;
         }
         if self.interval_too_small(reply) {
             return;
         }
-        let timer = Self::timer_answer(reply.request, reply.ctx);
+        // RFC 4028: the session timer runs for an established session only (an
+        // UPDATE in an early dialog refreshes nothing).
+        let timer = if self.established() {
+            Self::timer_answer(reply.request, reply.ctx)
+        } else {
+            None
+        };
         let mut extra = vec![(HeaderName::Contact, format!("<{}>", self.me.contact))];
         extra.extend(timer.iter().flat_map(|t| t.headers.iter().cloned()));
         let sent = match self.their_offer(reply.request) {

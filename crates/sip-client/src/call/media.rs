@@ -1,12 +1,13 @@
 //! The offer/answer state of one call (RFC 3264, RFC 6337): which offer is waiting
-//! for its answer, our `o=` line's session id and version, and what the last
-//! exchange settled.
+//! for its answer, our `o=` line's session id and version, what the last exchange
+//! settled, and the m-lines it had (a later offer keeps their number and order,
+//! §8).
 
 use bytes::Bytes;
 use sip_message::offer_answer::{
     LocalMedia, Negotiated, OfferAnswerError, accept_answer, answer, offer,
 };
-use sip_message::sdp::{Direction, SessionDescription};
+use sip_message::sdp::{Direction, MediaDescription, SessionDescription};
 
 /// The offer/answer state.
 #[derive(Debug)]
@@ -25,6 +26,7 @@ pub(crate) struct MediaState {
 }
 
 /// The result of an exchange that just completed.
+#[derive(Clone, Debug)]
 pub(crate) struct Completed {
     pub(crate) negotiated: Negotiated,
     pub(crate) remote_sdp: Bytes,
@@ -92,9 +94,36 @@ impl MediaState {
         bytes
     }
 
-    /// A new offer from our media; it waits for an answer.
+    /// A new offer from our media; it waits for an answer. After an exchange with
+    /// several m-lines it has as many, in the same order (RFC 3264 §8): our audio
+    /// where the session's audio was, the others refused with port 0.
     pub(crate) fn make_offer(&mut self) -> Bytes {
-        let sd = offer(&self.local, self.session_id, self.version);
+        let mut sd = offer(&self.local, self.session_id, self.version);
+        if let Some(last) = self.last_sent.as_ref().filter(|l| l.media.len() > 1)
+            && let Some(ours) = sd.media.pop()
+        {
+            let audio = |m: &MediaDescription| m.media.eq_ignore_ascii_case("audio");
+            let active = last
+                .media
+                .iter()
+                .position(|m| m.port != 0 && audio(m))
+                .or_else(|| last.media.iter().position(audio))
+                .unwrap_or(0);
+            sd.media = last
+                .media
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    if i == active {
+                        ours.clone()
+                    } else {
+                        let mut refused = MediaDescription::new(&m.media, 0, &m.proto, &[]);
+                        refused.formats = m.formats.clone();
+                        refused
+                    }
+                })
+                .collect();
+        }
         let bytes = self.stamp(sd.clone());
         self.our_offer = self.last_sent.clone().or(Some(sd));
         bytes
@@ -115,13 +144,18 @@ impl MediaState {
         Ok(())
     }
 
-    /// Our answer to the peer's pending offer: the exchange completes.
+    /// Our answer to the peer's pending offer: the exchange completes. When our
+    /// media cannot answer it, the offer stays pending (a later answer with other
+    /// media may).
     pub(crate) fn make_answer(&mut self) -> Result<(Bytes, Completed), OfferAnswerError> {
         let their = self
             .their_offer
-            .take()
+            .as_ref()
             .ok_or(OfferAnswerError::NoCommonCodec)?;
-        let (sd, negotiated) = answer(&self.local, &their, self.session_id, self.version)?;
+        let (sd, negotiated) = answer(&self.local, their, self.session_id, self.version)?;
+        let Some(their) = self.their_offer.take() else {
+            return Err(OfferAnswerError::NoCommonCodec);
+        };
         let bytes = self.stamp(sd);
         self.negotiated = Some(negotiated.clone());
         Ok((
@@ -146,6 +180,30 @@ impl MediaState {
             negotiated,
             remote_sdp: Bytes::copy_from_slice(body),
         })
+    }
+
+    /// An answer to our pending offer in a provisional response of one fork (early
+    /// media): used now, but the offer stays pending, since the 2xx may come from
+    /// another fork with its own answer.
+    pub(crate) fn peek_answer(&mut self, body: &[u8]) -> Result<Completed, OfferAnswerError> {
+        let ours = self
+            .our_offer
+            .as_ref()
+            .ok_or(OfferAnswerError::NoCommonCodec)?;
+        let sd = parse(body)?;
+        let negotiated = accept_answer(ours, &sd, &self.local)?;
+        self.negotiated = Some(negotiated.clone());
+        Ok(Completed {
+            negotiated,
+            remote_sdp: Bytes::copy_from_slice(body),
+        })
+    }
+
+    /// The 2xx came from the fork whose early exchange gave `negotiated`: that is
+    /// the session's, and our offer is answered.
+    pub(crate) fn settle(&mut self, negotiated: Negotiated) {
+        self.our_offer = None;
+        self.negotiated = Some(negotiated);
     }
 
     /// An answer already given in a reliable or early response (183 with SDP) must

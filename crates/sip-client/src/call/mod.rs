@@ -10,6 +10,7 @@
 //! context, then its events drained, and one deadline.
 
 mod events;
+mod forks;
 mod in_dialog;
 mod incoming;
 mod media;
@@ -27,7 +28,7 @@ use sip_message::offer_answer::{LocalMedia, Negotiated};
 use sip_message::{Method, Request, Response, StatusCode};
 
 use crate::context::{CallId, Ctx, Identity};
-use crate::dialog::Dialog;
+use crate::dialog::{Dialog, DialogState};
 use crate::peer::Peer;
 use crate::transaction::TxId;
 
@@ -40,6 +41,10 @@ use session_timer::SessionTimer;
 use uac::UacInvite;
 pub(crate) use uas::Refused;
 use uas::UasInvite;
+
+/// The most forks (To tags) one INVITE of ours deals with: early dialogs, PRACKs,
+/// ACKs and BYEs go to this many at most; further tags are ignored.
+const MAX_FORKS: usize = 16;
 
 /// Which side of the call we are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,6 +166,20 @@ pub struct InviteSession {
     rseqs: HashMap<String, u32>,
     /// A REFER we accepted whose subscription is still open (NOTIFYs are due).
     refer_subscription: bool,
+    /// How many REFERs we accepted in the dialog, and the Event value of the
+    /// current one's NOTIFYs (`refer`, then `refer;id=<CSeq>`, RFC 3515 §2.4.6).
+    refers: u32,
+    refer_event: String,
+    /// The forks (To tags) our current INVITE made dialogs for, [`MAX_FORKS`] at
+    /// most: those get ACK and BYE for a late 2xx, others are ignored.
+    fork_tags: Vec<String>,
+    /// Caller: the answers forks gave to our offer in provisional responses (or
+    /// the exchange a fork's reliable offer and our PRACK made), by To tag.
+    early_answers: Vec<(String, media::Completed)>,
+    /// Caller: the fork whose media the last [`CallEvent::Media`] reported.
+    media_tag: Option<String>,
+    /// Our media before a re-offer that changed it, restored if it is refused.
+    rollback: Option<LocalMedia>,
     events: VecDeque<CallEvent>,
 }
 
@@ -211,9 +230,20 @@ impl InviteSession {
         self.media.local()
     }
 
-    /// Whether the call is over and has nothing left to report.
+    /// Whether the call is over and has nothing left to report. A call we placed
+    /// stays (over, but able to acknowledge and end a late 2xx of a fork) while its
+    /// INVITE transaction lives, and 64·T1 after a CANCEL was given up.
     pub(crate) fn is_finished(&self) -> bool {
-        self.state == CallState::Terminated && self.events.is_empty()
+        self.state == CallState::Terminated
+            && self.events.is_empty()
+            && !self.uac.as_ref().is_some_and(UacInvite::lingers)
+    }
+
+    /// How many ACKs the call keeps to send again when their 2xx comes again (for
+    /// tests: they go when their INVITE transaction ends).
+    #[doc(hidden)]
+    pub fn stored_acks(&self) -> usize {
+        self.acks.len()
     }
 
     /// The next event.
@@ -243,13 +273,20 @@ impl InviteSession {
                     self.on_our_failure(tx, timeout, ctx, now);
                 } else if self.uas.as_ref().is_some_and(|u| u.tx == tx) {
                     // Our response to the INVITE could not be sent: nobody to talk to.
-                    self.end(EndReason::Transport, ctx);
+                    self.end(EndReason::Transport, ctx, now);
                 }
             }
             CallInput::Terminated { tx } => {
                 self.ours.remove(&tx);
                 if self.offer_tx == Some(tx) {
                     self.offer_tx = None;
+                }
+                // No 2xx of that INVITE can come again through it: its ACKs go.
+                self.acks.retain(|a| a.tx != Some(tx));
+                if let Some(u) = self.uac.as_mut()
+                    && u.tx == tx
+                {
+                    u.tx_alive = false;
                 }
             }
             CallInput::Request { tx, request, peer } => {
@@ -261,7 +298,7 @@ impl InviteSession {
                 invite,
             } => self.on_cancel(tx, &request, invite, ctx, now),
             CallInput::Ack { request } => self.on_ack(&request, ctx, now),
-            CallInput::Stray { response } => self.on_stray_2xx(&response, ctx),
+            CallInput::Stray { response } => self.on_stray_2xx(&response, ctx, now),
         }
     }
 
@@ -291,8 +328,11 @@ impl InviteSession {
             && at <= now
         {
             self.glare_retry = None;
-            if self.state == CallState::Confirmed && self.offer_tx.is_none() {
-                let _ = self.send_offer(method, ctx, now);
+            if self.state == CallState::Confirmed
+                && self.offer_tx.is_none()
+                && self.send_offer(method, ctx, now).is_err()
+            {
+                self.roll_back();
             }
         }
     }
@@ -340,6 +380,12 @@ impl InviteSession {
             answer_after_prack: None,
             rseqs: HashMap::new(),
             refer_subscription: false,
+            refers: 0,
+            refer_event: "refer".to_string(),
+            fork_tags: Vec::new(),
+            early_answers: Vec::new(),
+            media_tag: None,
+            rollback: None,
             events: VecDeque::new(),
         }
     }
@@ -352,22 +398,32 @@ impl InviteSession {
         });
     }
 
-    /// Ends the call now with `reason` (once).
-    fn end(&mut self, reason: EndReason, ctx: &mut Ctx<'_>) {
+    /// Ends the call now with `reason` (once). Nothing is left unfinished: an
+    /// INVITE we received and never answered gets 500; our INVITE still waiting for
+    /// its final response is cancelled (after a provisional response; the call then
+    /// stays until the 487 or the give-up 64·T1 later) or, before one, its
+    /// transaction ended.
+    fn end(&mut self, reason: EndReason, ctx: &mut Ctx<'_>, now: Instant) {
         if self.state == CallState::Terminated {
             return;
         }
+        if self.state == CallState::Incoming && self.uas.as_ref().is_some_and(|u| !u.final_sent) {
+            self.finish_invite(StatusCode::SERVER_INTERNAL_ERROR, ctx, now);
+        }
+        self.abandon_invite(ctx, now);
         self.state = CallState::Terminated;
         self.retransmit = None;
         self.glare_retry = None;
         self.session_timer = None;
         self.reliable = None;
+        self.answer_after_prack = None;
+        self.rollback = None;
         if let Some(u) = self.uas.take() {
             ctx.release(u.tx);
         }
         for d in &self.dialogs {
             if self.confirmed.as_deref() != Some(d.remote_tag.as_str())
-                && d.state == crate::dialog::DialogState::Early
+                && d.state == DialogState::Early
                 && self.role == Role::Caller
             {
                 self.events.push_back(CallEvent::EarlyDialogEnded {
@@ -375,7 +431,32 @@ impl InviteSession {
                 });
             }
         }
+        self.early_answers.clear();
         self.events.push_back(CallEvent::Ended { reason });
+    }
+
+    /// Drops the dialog of one fork (it sent BYE on its early dialog, or it is a
+    /// fork we end): the call goes on with the others.
+    fn drop_dialog(&mut self, remote_tag: &str) {
+        let Some(i) = self.dialogs.iter().position(|d| d.remote_tag == remote_tag) else {
+            return;
+        };
+        let d = self.dialogs.remove(i);
+        self.rseqs.remove(remote_tag);
+        self.early_answers.retain(|(t, _)| t != remote_tag);
+        if d.state == DialogState::Early {
+            self.events.push_back(CallEvent::EarlyDialogEnded {
+                remote_tag: d.remote_tag,
+            });
+        }
+    }
+
+    /// Restores our media as it was before a re-offer the peer refused (RFC 3264
+    /// §8: a refused offer leaves the session as it was).
+    fn roll_back(&mut self) {
+        if let Some(m) = self.rollback.take() {
+            self.media.set_local(m);
+        }
     }
 
     fn wrong_state(&self, action: &'static str) -> CallError {

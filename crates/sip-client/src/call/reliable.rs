@@ -7,7 +7,8 @@
 //! waits for the PRACK of a reliable response that carried SDP.
 //!
 //! As caller: every reliable provisional response is PRACKed once, in `RSeq` order
-//! per fork; a retransmission of one already PRACKed is not reported again.
+//! per fork; a retransmission of one already PRACKed, or one out of order, is
+//! ignored (not reported, its Contact not taken).
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,16 @@ use sip_message::{HeaderName, Method, Request, Response, StatusCode};
 use super::in_dialog::{Body, Purpose};
 use super::{CallState, EndReason, InviteSession};
 use crate::context::Ctx;
+
+/// What the RSeq of a provisional response to our INVITE says.
+pub(super) enum Rseq {
+    /// Not sent reliably.
+    Unreliable,
+    /// The next one of its fork: PRACKed and used.
+    Next(u32),
+    /// One already PRACKed, or out of order: ignored.
+    Stale,
+}
 
 /// Our reliable provisional response waiting for its PRACK.
 #[derive(Debug)]
@@ -100,7 +111,7 @@ impl InviteSession {
             self.answer_after_prack = None;
             if self.state == CallState::Incoming {
                 self.finish_invite(StatusCode::SERVER_INTERNAL_ERROR, ctx, now);
-                self.end(EndReason::NoPrack, ctx);
+                self.end(EndReason::NoPrack, ctx, now);
             }
             return;
         }
@@ -149,36 +160,44 @@ impl InviteSession {
         }
     }
 
-    /// As caller: a provisional response that asks for a PRACK. Returns false when
-    /// it is one already PRACKed or out of order (not reported again).
-    pub(super) fn prack_reliable(
+    /// As caller: what the RSeq of a provisional response from fork `tag` says,
+    /// checked before anything of the response is used (RFC 3262 §4).
+    pub(super) fn rseq_of(&self, response: &Response, tag: &str) -> Rseq {
+        if !lists(response.parts(), HeaderName::Require, "100rel") {
+            return Rseq::Unreliable;
+        }
+        let Some(rseq) = response
+            .header(HeaderName::RSeq)
+            .and_then(|v| v.trim().parse::<u32>().ok())
+        else {
+            return Rseq::Unreliable;
+        };
+        match self.rseqs.get(tag) {
+            Some(last) if rseq != last.wrapping_add(1) => Rseq::Stale,
+            _ => Rseq::Next(rseq),
+        }
+    }
+
+    /// As caller: PRACKs the reliable provisional response `rseq` of fork `tag` to
+    /// our INVITE with CSeq `cseq`, with our answer when the response offered.
+    pub(super) fn send_prack(
         &mut self,
-        response: &Response,
+        tag: &str,
+        rseq: u32,
+        cseq: u32,
+        sdp: Option<Bytes>,
         ctx: &mut Ctx<'_>,
         now: Instant,
-    ) -> bool {
-        if !lists(response.parts(), HeaderName::Require, "100rel") {
-            return true;
-        }
-        let (Some(tag), Some(rseq)) = (
-            response.to_tag().map(str::to_string),
-            response
-                .header(HeaderName::RSeq)
-                .and_then(|v| v.trim().parse::<u32>().ok()),
-        ) else {
-            return true;
-        };
-        match self.rseqs.get(&tag) {
-            Some(last) if rseq != last.wrapping_add(1) => return false,
-            _ => {}
-        }
-        self.rseqs.insert(tag.clone(), rseq);
-        let rack = format!("{rseq} {} INVITE", response.cseq_seq());
-        let body = Body {
-            headers: vec![("RAck".to_string(), rack)],
+    ) {
+        self.rseqs.insert(tag.to_string(), rseq);
+        let mut body = Body {
+            headers: vec![("RAck".to_string(), format!("{rseq} {cseq} INVITE"))],
             ..Body::none()
         };
-        let _ = self.send_in_dialog(&tag, Method::Prack, body, Purpose::Prack, ctx, now);
-        true
+        if let Some(sdp) = sdp {
+            body.content_type = Some("application/sdp".to_string());
+            body.body = sdp;
+        }
+        let _ = self.send_in_dialog(tag, Method::Prack, body, Purpose::Prack, ctx, now);
     }
 }

@@ -11,6 +11,7 @@ use super::{CallEvent, CallState, EndReason, InviteSession};
 use crate::context::Ctx;
 use crate::peer::Peer;
 use crate::timers::TimerConfig;
+use crate::transaction::TxId;
 
 /// Our 2xx waiting for its ACK.
 #[derive(Debug)]
@@ -57,9 +58,12 @@ impl Retransmit2xx {
     }
 }
 
-/// An ACK we sent for a 2xx, to send again when that 2xx comes again.
+/// An ACK we sent for a 2xx, to send again when that 2xx comes again; kept while
+/// the INVITE's transaction lives (after it, the 2xx cannot come again through it).
 #[derive(Debug)]
 pub(crate) struct SentAck {
+    /// The INVITE transaction the 2xx came through, when it still lived.
+    pub(crate) tx: Option<TxId>,
     pub(crate) remote_tag: String,
     pub(crate) cseq: u32,
     pub(crate) bytes: Bytes,
@@ -133,13 +137,15 @@ impl InviteSession {
         }
     }
 
-    /// Sends an ACK for a 2xx in the dialog with `remote_tag` and remembers it.
+    /// Sends an ACK for a 2xx (that came through INVITE transaction `tx`) in the
+    /// dialog with `remote_tag`, and remembers it.
     pub(super) fn send_ack(
         &mut self,
         remote_tag: &str,
         cseq: u32,
         authorization: &[sip_auth::AuthorizationValue],
         body: Option<Bytes>,
+        tx: Option<TxId>,
         ctx: &mut Ctx<'_>,
     ) {
         let branch = crate::ids::branch(ctx.rng);
@@ -167,6 +173,7 @@ impl InviteSession {
         self.acks
             .retain(|a| a.remote_tag != remote_tag || a.cseq != cseq);
         self.acks.push(SentAck {
+            tx,
             remote_tag: remote_tag.to_string(),
             cseq,
             bytes,
@@ -186,15 +193,6 @@ impl InviteSession {
                 true
             }
             None => false,
-        }
-    }
-
-    /// A 2xx whose INVITE transaction has ended: acknowledged again if we sent its
-    /// ACK; a 2xx from a fork we never heard of is ACKed and ended.
-    pub(super) fn on_stray_2xx(&mut self, response: &sip_message::Response, ctx: &mut Ctx<'_>) {
-        let tag = response.to_tag().unwrap_or_default();
-        if !self.resend_ack(tag, response.cseq_seq(), ctx) {
-            tracing::debug!(call = ?self.id, "a 2xx we never acknowledged, after its transaction");
         }
     }
 }

@@ -3,7 +3,8 @@
 //! before the interval runs out. So a call whose peer vanished (a crash, a lost
 //! network) ends by itself. Requests carry `Session-Expires` and `Min-SE`; an
 //! interval below our minimum gets 422 with our `Min-SE`, and a 422 to ours raises
-//! the interval and tries again.
+//! the interval and tries again. An interval in a response is taken as at least
+//! our `Min-SE` (§7.4), and no interval longer than a day is taken from the peer.
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,13 @@ use sip_message::{HeaderName, Method, Request, Response};
 
 use super::{EndReason, InviteSession};
 use crate::context::Ctx;
+
+/// The longest session interval we take from the peer, seconds (a day); its
+/// `Session-Expires` above it is answered and used as this.
+pub(crate) const MAX_SESSION_INTERVAL: u32 = 86_400;
+
+/// RFC 4028's smallest `Min-SE`, seconds.
+const LOWEST_MIN_SE: u32 = 90;
 
 /// The running session timer of a call.
 #[derive(Clone, Copy, Debug)]
@@ -99,7 +107,7 @@ impl InviteSession {
             .any(|t| t.trim().eq_ignore_ascii_case("timer"));
         let (interval, refresher) = match asked {
             Some(se) => (
-                se.seconds,
+                se.seconds.min(MAX_SESSION_INTERVAL),
                 se.refresher().unwrap_or(if uac_supports {
                     Refresher::Uac
                 } else {
@@ -133,11 +141,12 @@ impl InviteSession {
     }
 
     /// Starts (or stops) the timer a 2xx to our request sets up (§7.2): its
-    /// `Session-Expires` says the interval and who refreshes. Without one, a peer
-    /// that supports timers turned ours off; a peer that knows nothing of them (no
-    /// `Supported: timer`) leaves us refreshing as we were, so that a call with it
-    /// still ends when it vanishes (as PJSIP does).
-    pub(super) fn timer_from_response(&mut self, response: &Response, now: Instant) {
+    /// `Session-Expires` says the interval (taken as at least our `Min-SE` and the
+    /// peer's last one, §7.4, at most [`MAX_SESSION_INTERVAL`]) and who refreshes.
+    /// Without one, a peer that supports timers turned ours off; a peer that knows
+    /// nothing of them (no `Supported: timer`) leaves us refreshing as we were, so
+    /// that a call with it still ends when it vanishes (as PJSIP does).
+    pub(super) fn timer_from_response(&mut self, response: &Response, ctx: &Ctx<'_>, now: Instant) {
         let se = response
             .typed::<SessionExpires<'_>>(HeaderName::SessionExpires)
             .and_then(Result::ok);
@@ -148,7 +157,14 @@ impl InviteSession {
         match (se, self.session_timer) {
             (Some(se), _) => {
                 let we_refresh = se.refresher() != Some(Refresher::Uas);
-                self.start_timer(se.seconds, we_refresh, now);
+                let floor = ctx
+                    .config
+                    .session_timer
+                    .map_or(LOWEST_MIN_SE, |c| c.min_se)
+                    .max(self.se_floor)
+                    .min(MAX_SESSION_INTERVAL);
+                let interval = se.seconds.clamp(floor, MAX_SESSION_INTERVAL);
+                self.start_timer(interval, we_refresh, now);
             }
             (None, Some(t)) if t.we_refresh && !peer_supports => {
                 self.start_timer(t.interval, true, now);
@@ -158,6 +174,7 @@ impl InviteSession {
     }
 
     fn start_timer(&mut self, interval: u32, we_refresh: bool, now: Instant) {
+        let interval = interval.min(MAX_SESSION_INTERVAL);
         let secs = u64::from(interval.max(1));
         let wait = if we_refresh {
             Duration::from_secs(secs) / 2

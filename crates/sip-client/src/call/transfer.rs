@@ -54,16 +54,23 @@ impl InviteSession {
             ],
             ..Body::none()
         };
-        self.send_in_dialog(&tag, Method::Refer, body, Purpose::Plain, ctx, now)
+        self.send_in_dialog(&tag, Method::Refer, body, Purpose::Subscription, ctx, now)
             .map(|_| ())
     }
 
     /// A REFER from the peer: its target, for the 202 and the event; `None` when it
-    /// names none (400).
+    /// names none (400). The NOTIFYs of a second REFER in the dialog name it by
+    /// its CSeq (`Event: refer;id=`, RFC 3515 §2.4.6).
     pub(super) fn accept_refer(&mut self, request: &Request) -> Option<String> {
         let target = request.header(HeaderName::ReferTo)?;
         let target = uri_in(target).to_string();
         self.refer_subscription = true;
+        self.refers = self.refers.saturating_add(1);
+        self.refer_event = if self.refers > 1 {
+            format!("refer;id={}", request.cseq_seq())
+        } else {
+            "refer".to_string()
+        };
         self.events.push_back(CallEvent::Transfer {
             target: target.clone(),
             referred_by: request
@@ -102,11 +109,11 @@ impl InviteSession {
                 status.phrase()
             )),
             headers: vec![
-                ("Event".to_string(), "refer".to_string()),
+                ("Event".to_string(), self.refer_event.clone()),
                 ("Subscription-State".to_string(), state),
             ],
         };
-        self.send_in_dialog(&tag, Method::Notify, body, Purpose::Plain, ctx, now)
+        self.send_in_dialog(&tag, Method::Notify, body, Purpose::Subscription, ctx, now)
             .map(|_| ())
     }
 

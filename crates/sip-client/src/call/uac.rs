@@ -1,24 +1,17 @@
 //! The caller's side of the initial INVITE (RFC 3261 §13.2, §9.1): sending it, with
-//! or without an offer; 401/407 answered with a new branch and CSeq + 1; provisional
-//! responses and early dialogs (one per fork's To tag, 101-199 only); the first 2xx
-//! confirms its dialog and is ACKed with the INVITE's credentials (and our answer
-//! when the 2xx offered); a 2xx from another fork is ACKed and ended with BYE; CANCEL
+//! or without an offer; 401/407 answered with a new branch and CSeq + 1; CANCEL
 //! once a provisional response came, at most once, given up 64·T1 later; a ring
-//! timeout that cancels.
+//! timeout that cancels. Provisional responses, forks and 2xx are in `forks.rs`.
 
 use std::time::Instant;
 
 use bytes::Bytes;
 use sip_auth::{AuthError, AuthSession, AuthorizationValue, RequestTarget};
-use sip_message::offer_answer::OfferAnswerError;
-use sip_message::{HeaderName, Message, MessageBuilder, Method, Response, TransportMode};
+use sip_message::{HeaderName, Message, MessageBuilder, Method, Request, Response, TransportMode};
 
-use super::media::{MediaState, is_sdp};
-use super::{
-    CallError, CallEvent, CallSpec, CallState, EndReason, InviteSession, Role, in_dialog::Purpose,
-};
+use super::media::MediaState;
+use super::{CallError, CallEvent, CallSpec, CallState, EndReason, InviteSession, Role};
 use crate::context::{CallId, Ctx, Identity};
-use crate::dialog::{Dialog, DialogState};
 use crate::ids;
 use crate::peer::Peer;
 use crate::request_build::{Extras, finish_request};
@@ -44,31 +37,50 @@ pub(crate) struct UacInvite {
     to: String,
     headers: Vec<(String, String)>,
     /// The INVITE's body: our offer, or empty for a late offer.
-    body: Bytes,
+    pub(super) body: Bytes,
     peer: Peer,
     cseq: u32,
     auth: AuthSession,
     /// The credentials the current INVITE carries; its ACK carries them too.
-    authorization: Vec<AuthorizationValue>,
-    provisional: bool,
-    /// A final response came.
-    finished: bool,
+    pub(super) authorization: Vec<AuthorizationValue>,
+    /// The current INVITE as sent and where it went: a 2xx of a fork that comes
+    /// after its transaction makes its dialog from it.
+    pub(super) sent: Option<(Request, Peer)>,
+    pub(super) provisional: bool,
+    /// A final response came (or we gave the INVITE up).
+    pub(super) finished: bool,
+    /// The INVITE's transaction still lives (2xx of forks may come through it).
+    pub(crate) tx_alive: bool,
+    /// After a CANCEL given up, until when a late 2xx is still acknowledged and
+    /// ended.
+    linger_until: Option<Instant>,
     cancel: Cancel,
     /// Why we cancel (the caller's wish, or the ring timeout).
-    cancel_reason: EndReason,
+    pub(super) cancel_reason: EndReason,
     ring_deadline: Option<Instant>,
 }
 
 impl UacInvite {
     pub(crate) fn deadline(&self) -> Option<Instant> {
         if self.finished {
-            return None;
+            return self.linger_until;
         }
         match self.cancel {
             Cancel::Sent { give_up } => Some(give_up),
             Cancel::Wanted => None,
             Cancel::No => self.ring_deadline,
         }
+    }
+
+    /// Whether a CANCEL was asked for before any provisional response (it goes
+    /// with the first one).
+    pub(super) fn cancel_wanted(&self) -> bool {
+        self.cancel == Cancel::Wanted
+    }
+
+    /// Whether a call that ended must stay for late 2xx of forks.
+    pub(crate) fn lingers(&self) -> bool {
+        self.tx_alive || self.linger_until.is_some()
     }
 }
 
@@ -100,8 +112,11 @@ impl InviteSession {
             cseq: 1,
             auth: AuthSession::new(),
             authorization: Vec::new(),
+            sent: None,
             provisional: false,
             finished: false,
+            tx_alive: false,
+            linger_until: None,
             cancel: Cancel::No,
             cancel_reason: EndReason::Cancelled,
             ring_deadline: Some(now + ring),
@@ -162,8 +177,17 @@ impl InviteSession {
         let tx = ctx
             .send_invite(request, peer, None, now)
             .map_err(CallError::Transaction)?;
+        let sent = ctx
+            .tx
+            .client_request(tx)
+            .cloned()
+            .zip(ctx.tx.client_peer(tx).cloned());
         if let Some(u) = self.uac.as_mut() {
             u.tx = tx;
+            u.tx_alive = true;
+            if sent.is_some() {
+                u.sent = sent;
+            }
         }
         Ok(())
     }
@@ -183,196 +207,12 @@ impl InviteSession {
         }
     }
 
-    fn on_invite_provisional(&mut self, response: Response, ctx: &mut Ctx<'_>, now: Instant) {
-        let status = response.status().as_u16();
-        let Some(uac) = self.uac.as_mut() else {
-            return;
-        };
-        if uac.finished {
-            return;
-        }
-        uac.provisional = true;
-        let cancel_now = uac.cancel == Cancel::Wanted;
-        if self.state == CallState::Calling {
-            self.state = CallState::Proceeding;
-        }
-        // §12.1: only 101-199 with a To tag make an early dialog.
-        if status > 100
-            && let Some(tag) = response.to_tag()
-        {
-            self.early_dialog(tag, &response, ctx);
-            if !self.prack_reliable(&response, ctx, now) {
-                // A reliable response already PRACKed (or out of order).
-                return;
-            }
-        }
-        // Early media: the SDP of a provisional response answers our offer.
-        let early = (status > 100
-            && is_sdp(response.content_type(), response.body())
-            && self.media.offer_pending())
-        .then(|| self.media.take_answer(response.body()).ok())
-        .flatten();
-        self.events.push_back(CallEvent::Progress { response });
-        if let Some(done) = early {
-            self.media_event(done);
-        }
-        if cancel_now {
-            self.send_cancel(ctx, now);
-        }
-    }
-
-    /// Makes or updates the early dialog of a fork.
-    fn early_dialog(&mut self, tag: &str, response: &Response, ctx: &mut Ctx<'_>) {
-        if let Some(d) = self.dialog_mut(tag) {
-            if let Some(c) = response.contacts().next() {
-                d.remote_target = c.uri().as_str().to_string();
-            }
-            return;
-        }
-        let Some(d) = self.uac_dialog(response, ctx) else {
-            return;
-        };
-        self.dialogs.push(d);
-    }
-
-    /// The dialog a response to our INVITE makes (§12.1.2).
-    fn uac_dialog(&self, response: &Response, ctx: &mut Ctx<'_>) -> Option<Dialog> {
-        let uac = self.uac.as_ref()?;
-        let invite = ctx.tx.client_request(uac.tx)?;
-        let peer = ctx
-            .tx
-            .client_peer(uac.tx)
-            .cloned()
-            .unwrap_or_else(|| uac.peer.clone());
-        Dialog::uac(invite, response, peer, self.me.via_addr)
-    }
-
-    fn on_invite_2xx(&mut self, response: Response, ctx: &mut Ctx<'_>, now: Instant) {
-        let tag = response.to_tag().unwrap_or_default().to_string();
-        let cseq = response.cseq_seq();
-        let Some(uac) = self.uac.as_mut() else {
-            return;
-        };
-        uac.finished = true;
-        let authorization = uac.authorization.clone();
-        let late_offer = uac.body.is_empty();
-        let cancelling = self.state == CallState::Cancelling;
-        let cancel_reason = uac.cancel_reason.clone();
-        if let Some(confirmed) = &self.confirmed {
-            if self.resend_ack(&tag, cseq, ctx) {
-                // The same 2xx again: our ACK was lost. Nothing new to report.
-                return;
-            }
-            if *confirmed != tag {
-                self.end_extra_fork(&tag, &response, &authorization, ctx, now);
-            }
-            return;
-        }
-        // The first 2xx: its dialog is the call's (§13.2.2.4).
-        let fresh = self.uac_dialog(&response, ctx);
-        match (self.dialog_mut(&tag), fresh) {
-            (Some(d), Some(f)) => {
-                d.state = DialogState::Confirmed;
-                d.route_set = f.route_set;
-                d.remote_target = f.remote_target;
-            }
-            (None, Some(f)) => self.dialogs.push(Dialog {
-                state: DialogState::Confirmed,
-                ..f
-            }),
-            _ => {}
-        }
-        self.confirmed = Some(tag.clone());
-        self.end_other_early_dialogs(&tag);
-        let sdp = is_sdp(response.content_type(), response.body());
-        let mut ack_body = None;
-        let media = if late_offer {
-            // The 2xx offers; our ACK answers (§13.2.2.4).
-            match self.media.take_offer(response.body()) {
-                Ok(()) if sdp => match self.media.make_answer() {
-                    Ok((answer, done)) => {
-                        ack_body = Some(answer);
-                        Some(Ok(done))
-                    }
-                    Err(e) => Some(Err(e)),
-                },
-                Ok(()) => Some(Err(OfferAnswerError::NoCommonCodec)),
-                Err(e) => Some(Err(e)),
-            }
-        } else if self.media.offer_pending() {
-            Some(if sdp {
-                self.media.take_answer(response.body())
-            } else {
-                Err(OfferAnswerError::NoCommonCodec)
-            })
-        } else {
-            // Answered already in a provisional response; the 2xx repeats it.
-            None
-        };
-        self.send_ack(&tag, cseq, &authorization, ack_body, ctx);
-        self.state = CallState::Confirmed;
-        if cancelling {
-            // The 2xx crossed our CANCEL: the call is ended at once (§9.1).
-            let _ = self.send_bye(cancel_reason, ctx, now);
-            return;
-        }
-        self.timer_from_response(&response, now);
-        self.events.push_back(CallEvent::Answered { response });
-        match media {
-            Some(Ok(done)) => self.media_event(done),
-            Some(Err(e)) => {
-                let _ = self.send_bye(EndReason::NotAcceptable(e), ctx, now);
-            }
-            None => {}
-        }
-    }
-
-    /// Early dialogs of other forks end when one fork answers.
-    fn end_other_early_dialogs(&mut self, answered: &str) {
-        let mut kept = Vec::with_capacity(1);
-        for d in std::mem::take(&mut self.dialogs) {
-            if d.remote_tag == answered || d.state == DialogState::Confirmed {
-                kept.push(d);
-            } else {
-                self.events.push_back(CallEvent::EarlyDialogEnded {
-                    remote_tag: d.remote_tag,
-                });
-            }
-        }
-        self.dialogs = kept;
-    }
-
-    /// A 2xx from a fork after another answered (§13.2.2.4): acknowledged, then
-    /// ended with BYE. The application hears nothing of it.
-    fn end_extra_fork(
+    pub(super) fn on_invite_failure(
         &mut self,
-        tag: &str,
-        response: &Response,
-        authorization: &[AuthorizationValue],
+        response: Response,
         ctx: &mut Ctx<'_>,
         now: Instant,
     ) {
-        if self.dialog_mut(tag).is_none() {
-            let Some(d) = self.uac_dialog(response, ctx) else {
-                return;
-            };
-            self.dialogs.push(Dialog {
-                state: DialogState::Confirmed,
-                ..d
-            });
-        }
-        self.send_ack(tag, response.cseq_seq(), authorization, None, ctx);
-        let _ = self.send_in_dialog(
-            tag,
-            Method::Bye,
-            super::in_dialog::Body::none(),
-            Purpose::EndFork,
-            ctx,
-            now,
-        );
-    }
-
-    fn on_invite_failure(&mut self, response: Response, ctx: &mut Ctx<'_>, now: Instant) {
         let status = response.status().as_u16();
         let Some(uac) = self.uac.as_mut() else {
             return;
@@ -380,18 +220,22 @@ impl InviteSession {
         if uac.finished {
             return;
         }
-        if status == 422 && self.state != CallState::Cancelling && self.timer_too_small(&response) {
+        let giving_up = matches!(self.state, CallState::Cancelling | CallState::Terminated);
+        if status == 422 && !giving_up && self.timer_too_small(&response) {
             // §7.4: the interval was below the peer's Min-SE: ask again above it.
             if self.resend_invite(ctx, now).is_ok() {
                 return;
             }
         }
-        if (status == 401 || status == 407) && self.state != CallState::Cancelling {
+        if (status == 401 || status == 407) && !giving_up {
             match self.retry_with_credentials(&response, ctx, now) {
                 Ok(()) => return,
                 Err(e) => {
+                    if let Some(uac) = self.uac.as_mut() {
+                        uac.finished = true;
+                    }
                     self.media.offer_refused();
-                    self.end(EndReason::Auth(e), ctx);
+                    self.end(EndReason::Auth(e), ctx, now);
                     return;
                 }
             }
@@ -409,7 +253,7 @@ impl InviteSession {
             }
         };
         self.media.offer_refused();
-        self.end(reason, ctx);
+        self.end(reason, ctx, now);
     }
 
     /// Answers a 401/407 to our INVITE: the same INVITE with credentials, a new
@@ -435,7 +279,8 @@ impl InviteSession {
     }
 
     /// Sends the INVITE again after a 401/407 or a 422: CSeq + 1, a new branch, no
-    /// early dialog left from the refused one.
+    /// early dialog left from the refused one (each reported ended), and no RSeq
+    /// remembered from it (the new INVITE's reliable responses count afresh).
     fn resend_invite(&mut self, ctx: &mut Ctx<'_>, now: Instant) -> Result<(), CallError> {
         let Some(uac) = self.uac.as_mut() else {
             return Err(self.wrong_state("invite"));
@@ -443,7 +288,17 @@ impl InviteSession {
         uac.cseq += 1;
         uac.provisional = false;
         let old = uac.tx;
-        self.dialogs.clear();
+        for d in std::mem::take(&mut self.dialogs) {
+            if d.state == crate::dialog::DialogState::Early {
+                self.events.push_back(CallEvent::EarlyDialogEnded {
+                    remote_tag: d.remote_tag,
+                });
+            }
+        }
+        self.rseqs.clear();
+        self.early_answers.clear();
+        self.media_tag = None;
+        self.fork_tags.clear();
         self.state = CallState::Calling;
         self.send_invite(ctx, now)?;
         ctx.release(old);
@@ -451,7 +306,7 @@ impl InviteSession {
     }
 
     /// Our INVITE timed out (Timer B) or could not be sent.
-    pub(super) fn on_invite_failed(&mut self, timeout: bool, ctx: &mut Ctx<'_>, _now: Instant) {
+    pub(super) fn on_invite_failed(&mut self, timeout: bool, ctx: &mut Ctx<'_>, now: Instant) {
         let Some(uac) = self.uac.as_mut() else {
             return;
         };
@@ -466,7 +321,7 @@ impl InviteSession {
         } else {
             EndReason::Transport
         };
-        self.end(reason, ctx);
+        self.end(reason, ctx, now);
     }
 
     /// Cancels our INVITE (§9.1): at once when a provisional response came, else as
@@ -501,7 +356,7 @@ impl InviteSession {
 
     /// Sends the CANCEL: the INVITE's Request-URI, top Via (so its branch), From, To,
     /// Call-ID, CSeq number and Route, to where the INVITE went.
-    fn send_cancel(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
+    pub(super) fn send_cancel(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
         let Some(uac) = self.uac.as_mut() else {
             return;
         };
@@ -538,27 +393,54 @@ impl InviteSession {
         }
     }
 
-    /// The ring timeout, and the give-up 64·T1 after our CANCEL.
+    /// The ring timeout, the give-up 64·T1 after our CANCEL, and the end of the
+    /// time a late 2xx is still acknowledged after it.
     pub(super) fn uac_timeout(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
+        let Some(uac) = self.uac.as_mut() else {
+            return;
+        };
+        if uac.finished {
+            if uac.linger_until.is_some_and(|t| t <= now) {
+                uac.linger_until = None;
+            }
+            return;
+        }
+        if let Cancel::Sent { give_up } = uac.cancel
+            && give_up <= now
+        {
+            // §9.1: no final response 64·T1 after the CANCEL: the INVITE is over. A
+            // 2xx of a fork may still come: it is acknowledged and ended for another
+            // 64·T1.
+            uac.finished = true;
+            uac.linger_until = Some(now + ctx.config.timers.t1x64());
+            let reason = uac.cancel_reason.clone();
+            ctx.tx.terminate(uac.tx);
+            self.end(reason, ctx, now);
+            return;
+        }
+        if uac.cancel == Cancel::No && uac.ring_deadline.is_some_and(|t| t <= now) {
+            uac.ring_deadline = None;
+            let _ = self.cancel(EndReason::NoAnswer, ctx, now);
+        }
+    }
+
+    /// Leaves nothing of our INVITE unfinished when the call ends: cancelled when
+    /// a provisional response came (the call stays until the final response or the
+    /// give-up), else its transaction ended at once.
+    pub(super) fn abandon_invite(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
         let Some(uac) = self.uac.as_mut() else {
             return;
         };
         if uac.finished {
             return;
         }
-        if let Cancel::Sent { give_up } = uac.cancel
-            && give_up <= now
-        {
-            // §9.1: no final response 64·T1 after the CANCEL: the INVITE is over.
+        if uac.provisional {
+            if !matches!(uac.cancel, Cancel::Sent { .. }) {
+                self.send_cancel(ctx, now);
+            }
+        } else {
             uac.finished = true;
-            let reason = uac.cancel_reason.clone();
             ctx.tx.terminate(uac.tx);
-            self.end(reason, ctx);
-            return;
-        }
-        if uac.cancel == Cancel::No && uac.ring_deadline.is_some_and(|t| t <= now) {
-            uac.ring_deadline = None;
-            let _ = self.cancel(EndReason::NoAnswer, ctx, now);
         }
     }
 }

@@ -2,8 +2,9 @@
 //! offer checked on arrival (488 when no codec matches), provisional responses with
 //! our one To tag (§8.2.6.2) making the early dialog and repeated every minute while
 //! the call rings (§13.3.1.1), the answer and its 2xx retransmitted until the ACK,
-//! refusals, CANCEL answered 200 with the INVITE's 487, and a BYE before the answer
-//! ending the INVITE with 487.
+//! refusals, CANCEL answered 200 with the INVITE's 487, a BYE before the answer
+//! ending the INVITE with 487, and a call that rings out: 487 when the INVITE's
+//! Expires runs out (§13.3.1), 480 after the endpoint's ring limit.
 
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use bytes::Bytes;
 use sip_message::offer_answer::{LocalMedia, OfferAnswerError};
 use sip_message::{HeaderName, MessageBuilder, Request, StatusCode};
 
-use super::media::{MediaState, is_sdp};
+use super::media::{Completed, MediaState, is_sdp};
 use super::retransmit::Retransmit2xx;
 use super::{CallError, CallEvent, CallState, EndReason, InviteSession, Role};
 use crate::context::{CallId, Ctx, Identity};
@@ -33,11 +34,19 @@ pub(crate) struct UasInvite {
     /// The last provisional response, repeated while the call rings.
     last_provisional: Option<(u16, Bytes)>,
     refresh_at: Option<Instant>,
+    /// When the call stops ringing unanswered, and the status it is refused with
+    /// then (487 for the INVITE's Expires, 480 for our ring limit).
+    expires_at: Option<(Instant, StatusCode)>,
+    /// A final response was sent.
+    pub(crate) final_sent: bool,
 }
 
 impl UasInvite {
     pub(crate) fn deadline(&self) -> Option<Instant> {
-        self.refresh_at
+        [self.refresh_at, self.expires_at.map(|(t, _)| t)]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The CSeq number of the INVITE (a PRACK's RAck names it).
@@ -66,7 +75,7 @@ impl InviteSession {
         request: Request,
         peer: Peer,
         ctx: &mut Ctx<'_>,
-        _now: Instant,
+        now: Instant,
     ) -> Result<InviteSession, Refused> {
         let local = LocalMedia {
             codecs: ctx.config.codecs.clone(),
@@ -83,7 +92,7 @@ impl InviteSession {
             )
             .header(HeaderName::MinSe, min_se);
             let code = StatusCode::SESSION_INTERVAL_TOO_SMALL.as_u16();
-            let _ = ctx.tx.respond_status(tx, code, b.finish().freeze(), _now);
+            let _ = ctx.tx.respond_status(tx, code, b.finish().freeze(), now);
             return Err(Refused::SessionInterval(min_se));
         }
         if is_sdp(request.content_type(), request.body())
@@ -99,7 +108,7 @@ impl InviteSession {
             }
             let _ = ctx
                 .tx
-                .respond_status(tx, status.as_u16(), b.finish().freeze(), _now);
+                .respond_status(tx, status.as_u16(), b.finish().freeze(), now);
             return Err(Refused::Media(e));
         }
         ctx.adopt(tx);
@@ -111,12 +120,29 @@ impl InviteSession {
             request: request.clone(),
             peer: peer.clone(),
         });
+        // §13.3.1: the INVITE's Expires, else (and at most) our ring limit.
+        let expires = request.expires().map(|secs| {
+            (
+                now + Duration::from_secs(u64::from(secs)),
+                StatusCode::REQUEST_TERMINATED,
+            )
+        });
+        let limit = ctx
+            .config
+            .incoming_ring_limit
+            .map(|l| (now + l, StatusCode::TEMPORARILY_UNAVAILABLE));
+        let expires_at = match (expires, limit) {
+            (Some(e), Some(l)) => Some(if e.0 <= l.0 { e } else { l }),
+            (e, l) => e.or(l),
+        };
         s.uas = Some(UasInvite {
             tx,
             request,
             peer,
             last_provisional: None,
             refresh_at: None,
+            expires_at,
+            final_sent: false,
         });
         Ok(s)
     }
@@ -214,21 +240,22 @@ impl InviteSession {
         if !(101..200).contains(&code) {
             return Err(CallError::BadStatus(code));
         }
-        let mut body = None;
-        if let Some(m) = early_media
-            && self.media.answer_due()
-        {
-            self.media.set_local(m);
-            let (answer, done) = self.media.make_answer().map_err(CallError::Media)?;
-            body = Some(answer);
-            self.media_event(done);
-        }
         let Some(invite) = self.uas.as_ref().map(|u| u.request.clone()) else {
             return Err(self.wrong_state("ring"));
         };
-        let reliable = Self::reliable_wanted(&invite, body.is_some(), ctx);
+        let with_answer = early_media.is_some() && self.media.answer_due();
+        let reliable = Self::reliable_wanted(&invite, with_answer, ctx);
+        // §3: one reliable provisional response at a time; nothing is answered
+        // before it may go.
         if reliable && self.reliable_pending() {
             return Err(CallError::ReliablePending);
+        }
+        let mut body = None;
+        let mut completed = None;
+        if let Some(m) = early_media.filter(|_| with_answer) {
+            let (answer, done) = self.answer_with(m)?;
+            body = Some(answer);
+            completed = Some(done);
         }
         let extra = if reliable {
             self.reliable_headers()
@@ -240,6 +267,9 @@ impl InviteSession {
         ctx.tx
             .respond_status(tx, code, bytes.clone(), now)
             .map_err(CallError::Transaction)?;
+        if let Some(done) = completed {
+            self.media_event(done);
+        }
         self.ensure_uas_dialog(false);
         if reliable {
             self.reliable_sent(code, bytes, body.is_some(), ctx, now);
@@ -266,21 +296,26 @@ impl InviteSession {
             // §3: a 2xx does not overtake a reliable response with our answer.
             return Ok(());
         }
-        if let Some(m) = media {
-            self.media.set_local(m);
-        }
         let mut offered = false;
         let mut completed = None;
         let body = if self.media.answer_due() {
-            let (answer, done) = self.media.make_answer().map_err(CallError::Media)?;
+            let (answer, done) = match media {
+                Some(m) => self.answer_with(m)?,
+                None => self.media.make_answer().map_err(CallError::Media)?,
+            };
             completed = Some(done);
             answer
-        } else if self.media.negotiated().is_some() {
-            // A 183 carried the answer: the 2xx repeats it.
-            self.media.last_sent().unwrap_or_default()
         } else {
-            offered = true;
-            self.media.make_offer()
+            if let Some(m) = media {
+                self.media.set_local(m);
+            }
+            if self.media.negotiated().is_some() {
+                // A 183 carried the answer: the 2xx repeats it.
+                self.media.last_sent().unwrap_or_default()
+            } else {
+                offered = true;
+                self.media.make_offer()
+            }
         };
         let Some(uas) = self.uas.as_ref() else {
             return Err(self.wrong_state("answer"));
@@ -304,6 +339,8 @@ impl InviteSession {
             .map(|u| u.request.from_tag().unwrap_or_default().to_string());
         if let Some(uas) = self.uas.as_mut() {
             uas.refresh_at = None;
+            uas.expires_at = None;
+            uas.final_sent = true;
         }
         self.retransmit = Some(Retransmit2xx::new(
             bytes,
@@ -324,6 +361,17 @@ impl InviteSession {
         Ok(())
     }
 
+    /// Our answer to the pending offer from `media` (which becomes ours); when it
+    /// cannot answer, our media and the offer stay as they were.
+    fn answer_with(&mut self, media: LocalMedia) -> Result<(Bytes, Completed), CallError> {
+        let before = self.media.local().clone();
+        self.media.set_local(media);
+        self.media.make_answer().map_err(|e| {
+            self.media.set_local(before);
+            CallError::Media(e)
+        })
+    }
+
     /// Refuses the INVITE with a final status from 300 to 699.
     pub(crate) fn reject(
         &mut self,
@@ -339,7 +387,7 @@ impl InviteSession {
             return Err(CallError::BadStatus(code));
         }
         self.finish_invite(status, ctx, now);
-        self.end(EndReason::Declined { status: code }, ctx);
+        self.end(EndReason::Declined { status: code }, ctx, now);
         Ok(())
     }
 
@@ -350,6 +398,11 @@ impl InviteSession {
         };
         let bytes = self.uas_response(&uas.request, status, None, &[], ctx);
         let _ = ctx.tx.respond_status(uas.tx, status.as_u16(), bytes, now);
+        if let Some(uas) = self.uas.as_mut() {
+            uas.final_sent = true;
+            uas.expires_at = None;
+            uas.refresh_at = None;
+        }
         self.dialogs.retain(|d| d.state == DialogState::Confirmed);
     }
 
@@ -370,24 +423,38 @@ impl InviteSession {
         let _ = ctx.tx.respond_status(tx, 200, ok, now);
         if self.state == CallState::Incoming && self.uas.as_ref().is_some_and(|u| u.tx == invite) {
             self.finish_invite(StatusCode::REQUEST_TERMINATED, ctx, now);
-            self.end(EndReason::CancelledByPeer, ctx);
+            self.end(EndReason::CancelledByPeer, ctx, now);
         }
     }
 
     /// A BYE on the early dialog before we answered (§15.1.2): the INVITE gets 487.
     pub(super) fn bye_before_answer(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
         self.finish_invite(StatusCode::REQUEST_TERMINATED, ctx, now);
-        self.end(EndReason::CancelledByPeer, ctx);
+        self.end(EndReason::CancelledByPeer, ctx, now);
     }
 
-    /// Repeats the provisional response of a ringing call every minute.
+    /// Repeats the provisional response of a ringing call every minute; refuses
+    /// it when it rang out (the INVITE's Expires, or our ring limit).
     pub(super) fn uas_timeout(&mut self, ctx: &mut Ctx<'_>, now: Instant) {
-        if self.state != CallState::Incoming {
-            return;
-        }
+        let incoming = self.state == CallState::Incoming;
         let Some(uas) = self.uas.as_mut() else {
             return;
         };
+        if !incoming {
+            uas.refresh_at = None;
+            uas.expires_at = None;
+            return;
+        }
+        if let Some((at, status)) = uas.expires_at
+            && at <= now
+        {
+            uas.expires_at = None;
+            self.reliable = None;
+            self.answer_after_prack = None;
+            self.finish_invite(status, ctx, now);
+            self.end(EndReason::NoAnswer, ctx, now);
+            return;
+        }
         if uas.refresh_at.is_some_and(|t| t <= now)
             && let Some((code, bytes)) = uas.last_provisional.clone()
         {

@@ -376,11 +376,7 @@ impl SipClient {
         let (id, events) = self
             .ask(|r| Command::Call(account, Box::new(spec), r))
             .await??;
-        Ok(CallHandle {
-            id,
-            commands: self.commands.clone(),
-            events,
-        })
+        Ok(CallHandle::new(id, self.commands.clone(), events))
     }
 
     /// Answers a request delivered as [`ClientEvent::IncomingRequest`] with a status.
@@ -401,6 +397,13 @@ impl SipClient {
 
     /// Deregisters every account and closes the transport.
     pub async fn stop(self) {
+        let _ = stop_quietly(&self.commands).await;
+    }
+
+    /// [`SipClient::stop`] for a client shared by reference (a phone that many
+    /// tasks use): deregisters and closes; later commands fail with
+    /// [`ClientError::Stopped`].
+    pub async fn shutdown(&self) {
         let _ = stop_quietly(&self.commands).await;
     }
 }

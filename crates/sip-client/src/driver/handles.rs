@@ -86,24 +86,63 @@ impl RequestHandle {
     }
 }
 
-/// One call, placed or received: its events, and the commands that drive it.
-/// Dropping the handle does not end the call; [`CallHandle::hangup`] does.
+/// One call, placed or received: its events, and (through [`CallControl`], which it
+/// dereferences to) the commands that drive it. Dropping the handle does not end the
+/// call; [`CallControl::hangup`] does.
 #[derive(Debug)]
 pub struct CallHandle {
-    pub(super) id: CallId,
-    pub(super) commands: mpsc::Sender<Command>,
-    pub(super) events: mpsc::UnboundedReceiver<CallEvent>,
+    control: CallControl,
+    events: mpsc::UnboundedReceiver<CallEvent>,
 }
 
 impl CallHandle {
-    /// The call's id.
-    pub fn id(&self) -> CallId {
-        self.id
+    pub(super) fn new(
+        id: CallId,
+        commands: mpsc::Sender<Command>,
+        events: mpsc::UnboundedReceiver<CallEvent>,
+    ) -> CallHandle {
+        CallHandle {
+            control: CallControl { id, commands },
+            events,
+        }
     }
 
     /// The next event of the call; `None` once it ended and everything was read.
     pub async fn next_event(&mut self) -> Option<CallEvent> {
         self.events.recv().await
+    }
+
+    /// A control of the call that can be cloned and used from other tasks while this
+    /// handle reads the events.
+    pub fn control(&self) -> CallControl {
+        self.control.clone()
+    }
+
+    /// The control and the events apart (one task reads events, others command).
+    pub fn into_parts(self) -> (CallControl, mpsc::UnboundedReceiver<CallEvent>) {
+        (self.control, self.events)
+    }
+}
+
+impl std::ops::Deref for CallHandle {
+    type Target = CallControl;
+
+    fn deref(&self) -> &CallControl {
+        &self.control
+    }
+}
+
+/// The commands of one call, cloneable.
+#[derive(Clone, Debug)]
+pub struct CallControl {
+    id: CallId,
+    commands: mpsc::Sender<Command>,
+}
+
+impl CallControl {
+    /// The call's id.
+    pub fn id(&self) -> CallId {
+        self.id
     }
 
     async fn command(&self, c: CallCommand) -> Result<(), ClientError> {
@@ -183,11 +222,7 @@ impl CallHandle {
             .await
             .map_err(stopped)?;
         let (id, events) = rx.await.map_err(stopped)??;
-        Ok(CallHandle {
-            id,
-            commands: self.commands.clone(),
-            events,
-        })
+        Ok(CallHandle::new(id, self.commands.clone(), events))
     }
 
     /// Sends a request in the call (INFO, MESSAGE...).

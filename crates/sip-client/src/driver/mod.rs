@@ -26,7 +26,7 @@ use crate::transaction::TxId;
 
 pub use api::{ClientError, Registered};
 pub use client::{SipClient, SipClientConfig};
-pub use handles::{CallHandle, ClientEvent, IncomingCall, RequestHandle};
+pub use handles::{CallControl, CallHandle, ClientEvent, IncomingCall, RequestHandle};
 
 /// A message crossing the wire, shown to a [`Tap`].
 #[derive(Clone, Copy, Debug)]

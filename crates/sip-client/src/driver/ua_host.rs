@@ -63,11 +63,7 @@ impl UaHost {
     fn call_handle(&mut self, id: CallId) -> Option<CallHandle> {
         let commands = self.commands.upgrade()?;
         let (id, events) = self.call_parts(id);
-        Some(CallHandle {
-            id,
-            commands,
-            events,
-        })
+        Some(CallHandle::new(id, commands, events))
     }
 
     /// Deregisters every registered account and gives the deregistrations a grace

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use sip_message::{Method, StatusCode};
 
 use super::{Due, Endpoint, Event};
-use crate::call::{CallError, CallEvent, CallSpec, EndReason, InviteSession};
+use crate::call::{CallError, CallEvent, CallSpec, CallState, EndReason, InviteSession};
 use crate::context::{AccountId, CallId, Ctx, Owner};
 use crate::machine::Output;
 use crate::transaction::shrink_map;
@@ -38,10 +38,13 @@ impl Endpoint {
             shrink_map(&mut self.by_tag);
             shrink_map(&mut self.scheduled);
         } else if let Some(d) = s.poll_timeout()
-            && self.scheduled.get(&id) != Some(&d)
+            && self.scheduled.get(&id).is_none_or(|&at| d < at)
         {
+            // Only an earlier deadline is pushed: a later one is found when the
+            // entry already in the heap comes up (and pushed then).
             self.scheduled.insert(id, d);
             self.due.push(Reverse((d, Due::Call(id.0))));
+            self.bound_due();
         }
         self.pump(now);
         for (status, last) in reports {
@@ -54,6 +57,33 @@ impl Endpoint {
             let _ = with_call!(self, transferor, now, |s, ctx| s
                 .notify_transfer(status, last, &mut ctx, now));
         }
+    }
+
+    /// Rebuilds the timer heap from the live deadlines when stale entries make up
+    /// most of it, so it stays within a small multiple of the live calls and
+    /// accounts whatever the peers do.
+    pub(super) fn bound_due(&mut self) {
+        if self.due.len() <= 2 * (self.scheduled.len() + self.accounts.len()) + 64 {
+            return;
+        }
+        let mut due: Vec<Reverse<(Instant, Due)>> = self
+            .scheduled
+            .iter()
+            .map(|(id, d)| Reverse((*d, Due::Call(id.0))))
+            .collect();
+        for (i, r) in self.accounts.iter().enumerate() {
+            if let Some(d) = r.poll_timeout() {
+                due.push(Reverse((d, Due::Account(i as u32))));
+            }
+        }
+        self.due = due.into();
+    }
+
+    /// How many entries the endpoint's timer heap holds (for tests: it stays
+    /// bounded by the live calls and accounts).
+    #[doc(hidden)]
+    pub fn timer_entries(&self) -> usize {
+        self.due.len()
     }
 
     pub(super) fn new_call_id(&mut self) -> CallId {
@@ -82,14 +112,19 @@ impl Endpoint {
         Ok(id)
     }
 
-    /// A call.
+    /// A call, while it is not over.
     pub fn call_state(&self, id: CallId) -> Option<&InviteSession> {
-        self.calls.get(&id)
+        self.calls
+            .get(&id)
+            .filter(|s| s.state() != CallState::Terminated)
     }
 
-    /// How many calls are alive.
+    /// How many calls are alive (not over).
     pub fn call_count(&self) -> usize {
-        self.calls.len()
+        self.calls
+            .values()
+            .filter(|s| s.state() != CallState::Terminated)
+            .count()
     }
 
     /// Runs a command on a call.
@@ -99,6 +134,10 @@ impl Endpoint {
         now: Instant,
         f: impl FnOnce(&mut InviteSession, &mut Ctx<'_>) -> Result<(), crate::call::CallError>,
     ) -> Result<(), crate::call::CallError> {
+        if self.call_state(id).is_none() {
+            // Over (it may still be kept a moment for a late 2xx of a fork).
+            return Err(CallError::NoCall);
+        }
         with_call!(self, id, now, |s, ctx| f(s, &mut ctx))
             .unwrap_or(Err(crate::call::CallError::NoCall))
     }

@@ -98,7 +98,8 @@ pub struct Endpoint {
     /// Deadlines of accounts and calls, earliest first; an entry whose owner's
     /// deadline moved is skipped when it comes up.
     due: BinaryHeap<Reverse<(Instant, Due)>>,
-    /// The deadline last pushed for each call, so an unchanged one is not pushed again.
+    /// The earliest deadline in the heap for each call: only an earlier one is
+    /// pushed again.
     scheduled: HashMap<CallId, Instant>,
     /// Calls placed for a transfer, with the call whose REFER asked for them: their
     /// progress goes back as NOTIFYs.
@@ -215,6 +216,7 @@ impl Endpoint {
         }
         if let Some(d) = r.poll_timeout() {
             self.due.push(Reverse((d, Due::Account(id.0))));
+            self.bound_due();
         }
         self.pump(now);
     }

@@ -192,6 +192,12 @@ impl Endpoint {
             let _ = self.answer_tx(tx, &request, status, &extra, now);
             return;
         }
+        if self.tx.is_merged(tx, &request) {
+            // §8.2.2.2: a copy of a request we are already handling that came by
+            // another path.
+            let _ = self.answer_tx(tx, &request, StatusCode::LOOP_DETECTED, &[], now);
+            return;
+        }
         let method = request.method().clone();
         if method == Method::Cancel {
             self.on_cancel(tx, request, now);

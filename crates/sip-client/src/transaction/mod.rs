@@ -92,8 +92,14 @@ pub enum TxError {
 struct ServerEntry {
     tx: ServerTx,
     key: ServerKey,
+    /// Its key among requests without a To tag (RFC 3261 §8.2.2.2), if it has one.
+    merge: Option<MergeKey>,
     trying: Option<Bytes>,
 }
+
+/// What identifies a request without a To tag whatever path it took (RFC 3261
+/// §8.2.2.2): Call-ID, From tag, CSeq number and method.
+type MergeKey = (String, String, u32, Method);
 
 /// All transactions of one endpoint.
 pub struct TransactionLayer {
@@ -102,6 +108,8 @@ pub struct TransactionLayer {
     client_keys: HashMap<(String, Method), TxId>,
     servers: HashMap<TxId, ServerEntry>,
     server_keys: HashMap<ServerKey, TxId>,
+    /// The first live server transaction of each request without a To tag.
+    merge_keys: HashMap<MergeKey, TxId>,
     out: VecDeque<TxOutput>,
     next: u64,
     /// Deadlines, earliest first. An entry may be stale (its transaction ended or
@@ -126,6 +134,7 @@ impl TransactionLayer {
             client_keys: HashMap::new(),
             servers: HashMap::new(),
             server_keys: HashMap::new(),
+            merge_keys: HashMap::new(),
             out: VecDeque::new(),
             next: 1,
             due: BinaryHeap::new(),
@@ -237,6 +246,16 @@ impl TransactionLayer {
         self.server_keys.get(&cancelled_key(cancel)).copied()
     }
 
+    /// Whether `request`, which arrived on server transaction `id`, is a merged
+    /// request (RFC 3261 §8.2.2.2): no To tag, and the Call-ID, From tag, CSeq and
+    /// method of a request another live server transaction has (it forked and
+    /// came back by another path). The TU answers it 482.
+    pub fn is_merged(&self, id: TxId, request: &Request) -> bool {
+        merge_key(request)
+            .and_then(|m| self.merge_keys.get(&m))
+            .is_some_and(|first| *first != id)
+    }
+
     /// Where a server transaction's responses go.
     pub fn server_peer(&self, id: TxId) -> Option<&Peer> {
         self.servers.get(&id).map(|s| &s.tx.peer)
@@ -331,7 +350,13 @@ impl TransactionLayer {
         {
             shrink_map(&mut self.servers);
             shrink_map(&mut self.server_keys);
+            shrink_map(&mut self.merge_keys);
             self.server_keys.remove(&s.key);
+            if let Some(m) = s.merge
+                && self.merge_keys.get(&m) == Some(&id)
+            {
+                self.merge_keys.remove(&m);
+            }
             self.out
                 .push_back(Output::Event(TxEvent::Terminated { id }));
         }
@@ -397,11 +422,16 @@ impl TransactionLayer {
                 .freeze()
         });
         let id = self.id();
+        let merge = merge_key(&request);
+        if let Some(m) = &merge {
+            self.merge_keys.entry(m.clone()).or_insert(id);
+        }
         self.servers.insert(
             id,
             ServerEntry {
                 tx: ServerTx::new(invite, reply, self.timers, now),
                 key: key.clone(),
+                merge,
                 trying,
             },
         );
@@ -515,6 +545,19 @@ impl TransactionLayer {
         }
         o
     }
+}
+
+/// The merge key of a request without a To tag.
+fn merge_key(request: &Request) -> Option<MergeKey> {
+    if request.to_tag().is_some() {
+        return None;
+    }
+    Some((
+        request.call_id().to_string(),
+        request.from_tag()?.to_string(),
+        request.cseq_seq(),
+        request.method().clone(),
+    ))
 }
 
 impl Machine for TransactionLayer {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod rig;
+
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Instant;
