@@ -29,6 +29,7 @@
 mod config;
 mod error;
 mod event;
+mod pinned;
 mod reply;
 mod resolve;
 mod size;

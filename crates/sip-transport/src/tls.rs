@@ -9,12 +9,15 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::ServerCertVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use crate::config::{KeyPassword, TlsClientConfig, TlsServerConfig};
 use crate::error::TransportError;
+use crate::pinned::PinningVerifier;
 
 fn load_err(path: &Path, reason: impl ToString) -> TransportError {
     TransportError::Load {
@@ -107,24 +110,45 @@ pub fn server_config(
 }
 
 /// The client configuration: the trusted roots and an optional client certificate.
+/// A certificate in a CA file that a server presents as its own is trusted as itself
+/// (see the `pinned` module), so the self-signed `CA:TRUE` certificates PBXs are set up
+/// with work when the user hands them to us.
 pub fn client_config(cfg: &TlsClientConfig) -> Result<Arc<ClientConfig>, TransportError> {
     let mut roots = RootCertStore::empty();
     if cfg.system_roots {
         let found = rustls_native_certs::load_native_certs();
+        for e in &found.errors {
+            tracing::warn!("loading the system's root certificates: {e}");
+        }
         roots.add_parsable_certificates(found.certs);
     }
+    let mut pinned = Vec::new();
     for ca in &cfg.ca_files {
         for cert in load_certs(ca)? {
-            roots.add(cert).map_err(|e| load_err(ca, e))?;
+            roots.add(cert.clone()).map_err(|e| load_err(ca, e))?;
+            pinned.push(cert);
         }
     }
+    let webpki = if roots.is_empty() {
+        None
+    } else {
+        let v = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+            .build()
+            .map_err(|e| TransportError::Load {
+                path: "(trusted roots)".into(),
+                reason: e.to_string(),
+            })?;
+        Some(v as Arc<dyn ServerCertVerifier>)
+    };
+    let verifier = PinningVerifier::new(webpki, pinned, provider());
     let builder = ClientConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(|e| TransportError::Load {
             path: "(client TLS configuration)".into(),
             reason: e.to_string(),
         })?
-        .with_root_certificates(roots);
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier));
     let config = match &cfg.client_cert {
         Some(c) => {
             let certs = load_certs(&c.cert_file)?;

@@ -163,6 +163,31 @@ fn kamailio_md5() {
     kamailio_suite("md5", 25060, 25061, false);
 }
 
+/// A Kamailio whose certificate was made as its guide says (`openssl req -x509`, so
+/// `CA:TRUE`), handed to `voip register --ca`: WebPKI alone refuses such a certificate
+/// as the server's own (`CaUsedAsEndEntity`); trusted as itself, it registers.
+#[test]
+fn kamailio_with_a_self_signed_certificate() {
+    let k = Kamailio::start_self_signed("selfsigned", 27060, 27061);
+    let text = std::fs::read_to_string(&k.ca).unwrap();
+    assert!(text.contains("BEGIN CERTIFICATE"));
+    let out = voip_register_once(&k, "tls");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        k.log()
+    );
+    assert!(
+        stdout.contains("registered sip:alice@harness.test"),
+        "{stdout}"
+    );
+    println!(
+        "kamailio with an openssl req -x509 certificate: voip register --transport tls --ca it: ok"
+    );
+}
+
 #[test]
 fn kamailio_sha256() {
     kamailio_suite("sha256", 26060, 26061, true);

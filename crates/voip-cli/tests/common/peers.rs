@@ -77,14 +77,52 @@ fn answers_options(port: u16) -> bool {
 
 impl Kamailio {
     pub fn start(tag: &str, sip_port: u16, tls_port: u16, sha256: bool) -> Kamailio {
-        let kamailio = program("kamailio");
         let run = super::scratch(tag);
+        let certs = super::pki(&run, &["harness.test", "localhost", "127.0.0.1", "::1"]);
+        Kamailio::start_in(run, certs, sip_port, tls_port, sha256)
+    }
+
+    /// Kamailio with a certificate made the way its guide says (`openssl req -x509`,
+    /// self-signed, marked `CA:TRUE`); `ca` is that certificate itself.
+    pub fn start_self_signed(tag: &str, sip_port: u16, tls_port: u16) -> Kamailio {
+        let run = super::scratch(tag);
+        let (cert, key) = (run.join("kamailio.crt"), run.join("kamailio.key"));
+        let out = Command::new(program("openssl"))
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+            ])
+            .args(["-subj", "/CN=harness.test"])
+            .args([
+                "-addext",
+                "subjectAltName=DNS:harness.test,DNS:localhost,IP:127.0.0.1",
+            ])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Kamailio::start_in(run, (cert.clone(), cert, key), sip_port, tls_port, false)
+    }
+
+    fn start_in(
+        run: PathBuf,
+        (ca, cert, key): (PathBuf, PathBuf, PathBuf),
+        sip_port: u16,
+        tls_port: u16,
+        sha256: bool,
+    ) -> Kamailio {
+        let kamailio = program("kamailio");
         let db = run.join("dbtext");
         std::fs::create_dir_all(&db).unwrap();
         for f in ["subscriber", "version"] {
             std::fs::copy(peers_dir().join("kamailio/dbtext").join(f), db.join(f)).unwrap();
         }
-        let (ca, cert, key) = super::pki(&run, &["harness.test", "localhost", "127.0.0.1", "::1"]);
         let cfg = std::fs::read_to_string(peers_dir().join("kamailio/kamailio.cfg"))
             .unwrap()
             .replace("@SIP_PORT@", &sip_port.to_string())
