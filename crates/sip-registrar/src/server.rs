@@ -16,7 +16,7 @@ use crate::core::{Registrar, RegistrarConfig, Stats};
 use crate::users::Users;
 
 /// Where and how the server listens.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ServerConfig {
     /// UDP and TCP address (a specific address: it goes into Via and Record-Route).
     pub bind: SocketAddr,
@@ -27,6 +27,20 @@ pub struct ServerConfig {
     /// The registrar's behaviour (realm, expiry bounds, algorithms); its `listen` is
     /// filled in from the bound sockets.
     pub registrar: RegistrarConfig,
+    /// Sees every message sent and received (a trace).
+    pub tap: Option<sip_client::driver::Tap>,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("bind", &self.bind)
+            .field("tcp", &self.tcp)
+            .field("tls", &self.tls.as_ref().map(|t| t.0))
+            .field("registrar", &self.registrar)
+            .field("tap", &self.tap.is_some())
+            .finish()
+    }
 }
 
 impl ServerConfig {
@@ -37,6 +51,7 @@ impl ServerConfig {
             tcp: true,
             tls: None,
             registrar: RegistrarConfig::new(realm, Vec::new()),
+            tap: None,
         }
     }
 }
@@ -95,7 +110,7 @@ impl RegistrarServer {
             events,
             command_rx,
             RegistrarHost,
-            None,
+            config.tap.clone(),
         ));
         Ok(RegistrarServer {
             transport,

@@ -60,8 +60,8 @@ pub(crate) struct CallArgs {
     media: MediaArgs,
 }
 
-pub(crate) fn run(args: &CallArgs) -> ExitCode {
-    crate::runtime::run("call", call(args))
+pub(crate) fn run(args: &CallArgs, trace: Option<sip_client::Tap>) -> ExitCode {
+    crate::runtime::run("call", call(args, trace))
 }
 
 /// A tap that prints the ladder and reports each response received as (status,
@@ -86,7 +86,7 @@ fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s.max(0.0))
 }
 
-async fn call(args: &CallArgs) -> Result<(), String> {
+async fn call(args: &CallArgs, trace: Option<sip_client::Tap>) -> Result<(), String> {
     if args.account.user.is_none() {
         return Err("--user is required".into());
     }
@@ -96,7 +96,7 @@ async fn call(args: &CallArgs) -> Result<(), String> {
     config.register = !args.no_register;
     config.register_timeout = register_timeout(args.timeout);
     let (tap, mut responses) = recording_tap(start);
-    config.tap = Some(tap);
+    config.tap = crate::logging::both(Some(tap), trace);
     let shown = args.server.clone();
     let client = SipClient::start(config)
         .await

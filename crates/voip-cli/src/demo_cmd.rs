@@ -61,7 +61,7 @@ async fn step<T, E: std::fmt::Display>(
     }
 }
 
-pub(crate) fn run(args: &DemoArgs) -> ExitCode {
+pub(crate) fn run(args: &DemoArgs, trace: Option<sip_client::Tap>) -> ExitCode {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -72,7 +72,7 @@ pub(crate) fn run(args: &DemoArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match rt.block_on(demo(args)) {
+    match rt.block_on(demo(args, trace)) {
         Ok(line) => {
             println!("{line}");
             ExitCode::SUCCESS
@@ -90,6 +90,7 @@ fn phone(
     password: &str,
     mode: TransportMode,
     start: Instant,
+    trace: Option<sip_client::Tap>,
 ) -> VoipPhone {
     let mut p = VoipPhoneParameter::new("127.0.0.1", user, password);
     p.port = Some(server.port());
@@ -97,11 +98,11 @@ fn phone(
     p.bind_ip = server.ip();
     p.transport_mode = mode;
     p.register_timeout = Duration::from_secs(10);
-    p.tap = Some(named_ladder(start, user));
+    p.tap = crate::logging::both(Some(named_ladder(start, user)), trace);
     VoipPhone::new(p)
 }
 
-async fn demo(args: &DemoArgs) -> Result<String, Failed> {
+async fn demo(args: &DemoArgs, trace: Option<sip_client::Tap>) -> Result<String, Failed> {
     let start = Instant::now();
     let mut rng = OsRandom;
     let (pa, pb) = (rng.token(12), rng.token(12));
@@ -120,8 +121,8 @@ async fn demo(args: &DemoArgs) -> Result<String, Failed> {
         .map_err(failed("registrar"))?;
     println!("registrar    listening on udp {udp} and tcp {tcp}, realm {REALM}");
 
-    let alice = phone(udp, "alice", &pa, TransportMode::Udp, start);
-    let bob = phone(tcp, "bob", &pb, TransportMode::Tcp, start);
+    let alice = phone(udp, "alice", &pa, TransportMode::Udp, start, trace.clone());
+    let bob = phone(tcp, "bob", &pb, TransportMode::Tcp, start, trace);
     let t = Instant::now();
     let (a, b) = tokio::join!(alice.start(), bob.start());
     step("register alice", async { a }).await?;

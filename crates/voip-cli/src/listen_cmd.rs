@@ -70,14 +70,14 @@ enum Mode {
     RingOnly,
 }
 
-pub(crate) fn run(args: &ListenArgs) -> ExitCode {
-    crate::runtime::run("listen", listen(args))
+pub(crate) fn run(args: &ListenArgs, trace: Option<sip_client::Tap>) -> ExitCode {
+    crate::runtime::run("listen", listen(args, trace))
 }
 
 /// One call handled: whether as asked, and the line saying how.
 type Outcome = (bool, String);
 
-async fn listen(args: &ListenArgs) -> Result<(), String> {
+async fn listen(args: &ListenArgs, trace: Option<sip_client::Tap>) -> Result<(), String> {
     let mode = if args.busy {
         Mode::Busy
     } else if args.ring_only {
@@ -95,9 +95,7 @@ async fn listen(args: &ListenArgs) -> Result<(), String> {
     let mut config = args.account.config(server, !args.no_register)?;
     config.register = !args.no_register;
     config.register_timeout = register_timeout(args.register_timeout);
-    if args.ladder {
-        config.tap = Some(ladder(start));
-    }
+    config.tap = crate::logging::both(args.ladder.then(|| ladder(start)), trace);
     let shown = server.unwrap_or("").to_string();
     let mut client = SipClient::start(config)
         .await

@@ -13,6 +13,7 @@ mod call_cmd;
 mod demo_cmd;
 mod digest_cmd;
 mod listen_cmd;
+mod logging;
 mod media_plan;
 mod parse_cmd;
 mod register_cmd;
@@ -32,6 +33,8 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    log: logging::LogArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -64,13 +67,21 @@ fn main() -> ExitCode {
             };
         }
     };
+    cli.log.init();
+    let trace = match cli.log.tap() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("voip: {e}");
+            return ExitCode::from(2);
+        }
+    };
     match cli.command {
-        Command::Demo(args) => demo_cmd::run(&args),
+        Command::Demo(args) => demo_cmd::run(&args, trace),
         Command::Parse(args) => parse_cmd::run(&args),
         Command::Digest(args) => digest_cmd::run(&args),
-        Command::Register(args) => register_cmd::run(&args),
-        Command::Registrar(args) => registrar_cmd::run(&args),
-        Command::Call(args) => call_cmd::run(&args),
-        Command::Listen(args) => listen_cmd::run(&args),
+        Command::Register(args) => register_cmd::run(&args, trace),
+        Command::Registrar(args) => registrar_cmd::run(&args, trace),
+        Command::Call(args) => call_cmd::run(&args, trace),
+        Command::Listen(args) => listen_cmd::run(&args, trace),
     }
 }

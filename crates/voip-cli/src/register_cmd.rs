@@ -28,7 +28,7 @@ pub(crate) struct RegisterArgs {
     timeout: u64,
 }
 
-pub(crate) fn run(args: &RegisterArgs) -> ExitCode {
+pub(crate) fn run(args: &RegisterArgs, trace: Option<sip_client::Tap>) -> ExitCode {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -39,10 +39,10 @@ pub(crate) fn run(args: &RegisterArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    rt.block_on(register(args))
+    rt.block_on(register(args, trace))
 }
 
-async fn register(args: &RegisterArgs) -> ExitCode {
+async fn register(args: &RegisterArgs, trace: Option<sip_client::Tap>) -> ExitCode {
     let fail = |msg: String| {
         eprintln!("voip register: {msg}");
         ExitCode::from(1)
@@ -56,6 +56,7 @@ async fn register(args: &RegisterArgs) -> ExitCode {
     };
     config.expires = args.expires;
     config.register_timeout = register_timeout(args.timeout);
+    config.tap = trace;
     let (host, port) = (config.server.clone(), config.port);
     let mode: TransportMode = args.account.transport.into();
     let shown = match port {

@@ -40,7 +40,7 @@ pub(crate) struct RegistrarArgs {
     sha256: bool,
 }
 
-pub(crate) fn run(args: &RegistrarArgs) -> ExitCode {
+pub(crate) fn run(args: &RegistrarArgs, trace: Option<sip_client::Tap>) -> ExitCode {
     let fail = |msg: String| {
         eprintln!("voip registrar: {msg}");
         ExitCode::from(1)
@@ -59,6 +59,7 @@ pub(crate) fn run(args: &RegistrarArgs) -> ExitCode {
     };
     let mut cfg = ServerConfig::new(bind, &args.realm);
     cfg.tcp = args.tcp;
+    cfg.tap = trace;
     if args.sha256 {
         cfg.registrar.algorithms = vec![Algorithm::Sha256];
     }

@@ -81,3 +81,36 @@ fn demo_calls_with_a_tone_and_digits_and_says_ok() {
         "{last}"
     );
 }
+
+#[test]
+fn trace_file_holds_every_message_whole() {
+    let file = std::env::temp_dir().join(format!("voip-trace-{}.txt", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    let out = Command::new(env!("CARGO_BIN_EXE_voip"))
+        .args(["demo", "--trace-file"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace = std::fs::read_to_string(&file).unwrap();
+    // A header line per message (time, direction, transport, peer, size), then the
+    // message itself with every header.
+    let headers = trace.lines().filter(|l| l.starts_with("---- ")).count();
+    assert!(headers >= 20, "{headers} messages traced");
+    for part in [
+        " UTC sent to UDP 127.0.0.1:",
+        " UTC received from TCP 127.0.0.1:",
+        "INVITE sip:bob@demo.test SIP/2.0\nVia: SIP/2.0/UDP ",
+        "SIP/2.0 407 Proxy Authentication Required\n",
+        "Proxy-Authenticate: Digest realm=\"demo.test\"",
+        "\nm=audio ",
+        "BYE sip:bob@",
+    ] {
+        assert!(trace.contains(part), "missing {part:?} in the trace");
+    }
+    let _ = std::fs::remove_file(file);
+}
